@@ -50,7 +50,9 @@ export function parseConfigText(text: string, file = 'berth.yaml'): ParsedConfig
 /** Validates an already-parsed object. */
 export function validateConfig(raw: unknown, file = 'berth.yaml'): ParsedConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(file, [`(root): ${describe(raw)} — a YAML mapping with prefix, azureDevOps, projects, ...`]);
+    throw new ConfigError(file, [
+      `(root): ${describe(raw)} — a YAML mapping with prefix, azureDevOps, projects, ...`,
+    ]);
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues, raw));
@@ -90,9 +92,7 @@ function stripInvalid(message: string): string {
 
 export function formatPath(p: readonly PropertyKey[]): string {
   if (p.length === 0) return '(root)';
-  return p
-    .map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`))
-    .join('');
+  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`)).join('');
 }
 
 function valueAt(raw: unknown, p: readonly PropertyKey[]): unknown {
@@ -128,7 +128,8 @@ function allowedKeys(p: readonly PropertyKey[]): string | undefined {
 function unwrap(node: any): any {
   for (let i = 0; i < 10 && node; i++) {
     const t = node.def?.type;
-    if (t === 'default' || t === 'optional' || t === 'prefault' || t === 'nullable') node = node.def.innerType;
+    if (t === 'default' || t === 'optional' || t === 'prefault' || t === 'nullable')
+      node = node.def.innerType;
     else if (t === 'pipe') node = node.def.in;
     else break;
   }

@@ -47,7 +47,10 @@ export function platformNames(c: Pick<ParsedConfig, 'prefix'>): PlatformNames {
   };
 }
 
-export function projectNames(c: Pick<ParsedConfig, 'prefix'>, project: Pick<ParsedProject, 'name'>): ProjectNames {
+export function projectNames(
+  c: Pick<ParsedConfig, 'prefix'>,
+  project: Pick<ParsedProject, 'name'>,
+): ProjectNames {
   const q = `${c.prefix}-${project.name}`;
   return {
     stack: `${q}`,

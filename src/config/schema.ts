@@ -20,9 +20,11 @@ const int = (min: number, max: number, what: string) =>
     .min(min, { error: `${what}: an integer from ${min} to ${max}` })
     .max(max, { error: `${what}: an integer from ${min} to ${max}` });
 
-const cidr = z.string({ error: 'an IPv4 CIDR such as 10.0.0.0/16' }).refine((v) => parseCidr(v) !== undefined, {
-  error: 'an IPv4 CIDR such as 10.0.0.0/16, with no host bits set',
-});
+const cidr = z
+  .string({ error: 'an IPv4 CIDR such as 10.0.0.0/16' })
+  .refine((v) => parseCidr(v) !== undefined, {
+    error: 'an IPv4 CIDR such as 10.0.0.0/16, with no host bits set',
+  });
 
 const dnsName = (what: string, max: number) =>
   z
@@ -128,7 +130,12 @@ const project = z
       healthCheckPath: `${p.path}/health`,
       ...p.service,
     };
-    const pipeline = { testCommand: 'npm test', approval: false, scanSeverity: 'CRITICAL' as const, ...p.pipeline };
+    const pipeline = {
+      testCommand: 'npm test',
+      approval: false,
+      scanSeverity: 'CRITICAL' as const,
+      ...p.pipeline,
+    };
     return { ...p, service, pipeline };
   });
 
@@ -168,7 +175,13 @@ export const configSchema = z
         targetCapacityPercent: int(1, 100, 'a percentage').default(100),
         rootVolumeGiB: int(30, 1024, 'a root volume size in GiB (the ECS AMI needs 30)').default(30),
       })
-      .default({ instanceType: 't3.medium', minCapacity: 2, maxCapacity: 4, targetCapacityPercent: 100, rootVolumeGiB: 30 }),
+      .default({
+        instanceType: 't3.medium',
+        minCapacity: 2,
+        maxCapacity: 4,
+        targetCapacityPercent: 100,
+        rootVolumeGiB: 30,
+      }),
     api: z
       .strictObject({
         throttle: throttle(500, 1000),
@@ -188,10 +201,15 @@ export const configSchema = z
           })
           .optional(),
       })
-      .default({ throttle: { rateLimit: 500, burstLimit: 1000 }, webhookThrottle: { rateLimit: 10, burstLimit: 20 } }),
+      .default({
+        throttle: { rateLimit: 500, burstLimit: 1000 },
+        webhookThrottle: { rateLimit: 10, burstLimit: 20 },
+      }),
     alerts: z
       .strictObject({
-        emails: z.array(z.email({ error: 'an e-mail address' }), { error: 'a list of e-mail addresses' }).default([]),
+        emails: z
+          .array(z.email({ error: 'an e-mail address' }), { error: 'a list of e-mail addresses' })
+          .default([]),
       })
       .default({ emails: [] }),
     azureDevOps: z.strictObject({
@@ -252,13 +270,21 @@ function crossFieldChecks(c: Raw, issues: unknown[]): void {
       );
     }
     if (RESERVED_PROJECT_NAMES.includes(p.name)) {
-      push(['projects', i, 'name'], p.name, `a name other than ${RESERVED_PROJECT_NAMES.join(', ')} (used by the shared stacks)`);
+      push(
+        ['projects', i, 'name'],
+        p.name,
+        `a name other than ${RESERVED_PROJECT_NAMES.join(', ')} (used by the shared stacks)`,
+      );
     }
     for (const key of ['name', 'path', 'priority'] as const) {
       const id = `${key}:${p[key]}`;
       const first = byKey.get(id);
       if (first !== undefined) {
-        push(['projects', i, key], p[key], `a ${key} unique among projects (projects[${first}] has it already)`);
+        push(
+          ['projects', i, key],
+          p[key],
+          `a ${key} unique among projects (projects[${first}] has it already)`,
+        );
       } else byKey.set(id, i);
     }
     const s = p.service;

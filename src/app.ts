@@ -1,0 +1,46 @@
+import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { platformNames } from './config/names';
+import type { ParsedConfig } from './config/schema';
+import { NetworkStack } from './stacks/network-stack';
+import { PlatformStack } from './stacks/platform-stack';
+
+export interface BerthApp {
+  readonly app: App;
+  readonly network: NetworkStack;
+  readonly platform: PlatformStack;
+}
+
+export interface CreateAppOptions {
+  /** Props for the App (context, outdir). @default - the CLI's */
+  readonly appProps?: AppProps;
+  /** Run cdk-nag's AwsSolutions checks on synth. @default true */
+  readonly nag?: boolean;
+}
+
+/**
+ * Builds the whole Berth app from a validated config. Stacks carry only a region, never an account, so nothing
+ * needs credentials or a context lookup to synthesize.
+ */
+export function createApp(config: ParsedConfig, options: CreateAppOptions = {}): BerthApp {
+  const app = new App(options.appProps);
+  const names = platformNames(config);
+  const env = { region: config.region };
+
+  const network = new NetworkStack(app, names.networkStack, {
+    env,
+    config,
+    description: 'Berth network: VPC, subnets, NAT gateways, flow logs',
+  });
+  const platform = new PlatformStack(app, names.platformStack, {
+    env,
+    config,
+    vpc: network.network.vpc,
+    description: 'Berth platform: ECS cluster, internal ALB, HTTP API, webhook, monitoring',
+  });
+
+  // cfn-lint's resource spec has no Tags on ALB listeners; tagging them fails its schema check.
+  Tags.of(app).add('berth:platform', config.prefix, { excludeResourceTypes: ['AWS::ElasticLoadBalancingV2::Listener'] });
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, network, platform };
+}

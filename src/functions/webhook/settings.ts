@@ -1,0 +1,86 @@
+import * as z from 'zod/mini';
+
+/**
+ * What the webhook knows about each project, passed by the CDK side as JSON in one environment variable and
+ * validated once per cold start. zod/mini keeps the bundle small; the shape is the contract with src/edge.
+ */
+
+export const WEBHOOK_PROJECTS_ENV = 'WEBHOOK_PROJECTS';
+
+export interface WebhookProjectSettings {
+  /** The project's CodePipeline (V2) name. */
+  readonly pipelineName: string;
+  /** Name or ARN of the secret holding `{"username": "...", "password": "..."}` for Basic auth. */
+  readonly secretId: string;
+  /** The Azure DevOps repository pushes must come from; names compare case-insensitively, the id as a GUID. */
+  readonly repository: { readonly project: string; readonly name: string; readonly id?: string };
+  /** The branch that starts the pipeline, short form (`main`); a `refs/heads/` prefix is tolerated. */
+  readonly branch: string;
+}
+
+/** The env var's value: service (= project name, the `{service}` path parameter) -> settings. */
+export type WebhookProjects = Readonly<Record<string, WebhookProjectSettings>>;
+
+export type SettingsResult =
+  | { readonly ok: true; readonly projects: ReadonlyMap<string, WebhookProjectSettings> }
+  | { readonly ok: false; readonly error: string };
+
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+
+const projectSchema = z.object({
+  // CodePipeline names: [A-Za-z0-9.@_-]{1,100}.
+  pipelineName: z.string().check(z.regex(/^[A-Za-z0-9.@_-]{1,100}$/)),
+  secretId: text(2048),
+  repository: z.object({
+    project: text(256),
+    name: text(256),
+    id: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/))),
+  }),
+  branch: text(250),
+});
+
+const projectsSchema = z.record(z.string().check(z.minLength(1)), projectSchema);
+
+const BRANCH_PREFIX = 'refs/heads/';
+
+/** The short branch name: `refs/heads/main` -> `main`. */
+export function shortBranchName(ref: string): string {
+  return ref.startsWith(BRANCH_PREFIX) ? ref.slice(BRANCH_PREFIX.length) : ref;
+}
+
+/**
+ * Parses and validates the env var's value. Never throws: a missing or malformed value is returned as an
+ * error the handler logs and answers with 503 (Azure DevOps retries 503, so a fixed deploy catches up).
+ */
+export function loadSettings(raw: string | undefined): SettingsResult {
+  if (raw === undefined || raw.trim() === '') {
+    return { ok: false, error: `${WEBHOOK_PROJECTS_ENV} is not set` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: `${WEBHOOK_PROJECTS_ENV} is not valid JSON` };
+  }
+  const parsed = projectsSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+    return { ok: false, error: `${WEBHOOK_PROJECTS_ENV} is invalid: ${problems.join('; ')}` };
+  }
+  const projects = new Map<string, WebhookProjectSettings>();
+  for (const [service, p] of Object.entries(parsed.data)) {
+    const branch = shortBranchName(p.branch);
+    if (branch === '') return { ok: false, error: `${WEBHOOK_PROJECTS_ENV} is invalid: ${service}.branch: empty` };
+    projects.set(service, {
+      pipelineName: p.pipelineName,
+      secretId: p.secretId,
+      repository: {
+        project: p.repository.project,
+        name: p.repository.name,
+        ...(p.repository.id === undefined ? {} : { id: p.repository.id.toLowerCase() }),
+      },
+      branch,
+    });
+  }
+  return { ok: true, projects };
+}

@@ -1,0 +1,76 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { EcsCluster } from '../cluster/cluster';
+import { HttpApiGateway } from '../edge/http-api';
+import { InternalLoadBalancer } from '../edge/load-balancer';
+import { platformNames } from '../config/names';
+import type { ParsedConfig } from '../config/schema';
+import { retentionDays } from './retention';
+
+export interface PlatformStackProps extends StackProps {
+  readonly config: ParsedConfig;
+  readonly vpc: ec2.IVpc;
+}
+
+/** ECS host port range Docker assigns with dynamic host ports in bridge mode. */
+export const DYNAMIC_HOST_PORTS = ec2.Port.tcpRange(32768, 65535);
+
+/**
+ * The shared platform every project runs on: the ECS cluster, the internal ALB and the HTTP API in front of it.
+ * It knows projects only by the names the config derives, never by importing a project stack.
+ */
+export class PlatformStack extends Stack {
+  readonly cluster: EcsCluster;
+  readonly loadBalancer: InternalLoadBalancer;
+  readonly api: HttpApiGateway;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config, vpc } = props;
+    const names = platformNames(config);
+    const retention = retentionDays(config.logRetentionDays);
+
+    this.cluster = new EcsCluster(this, 'Cluster', {
+      vpc,
+      clusterName: names.clusterName,
+      ...config.cluster,
+    });
+
+    this.loadBalancer = new InternalLoadBalancer(this, 'LoadBalancer', { vpc });
+
+    this.api = new HttpApiGateway(this, 'Api', {
+      vpc,
+      listener: this.loadBalancer.listener,
+      apiName: config.prefix,
+      rateLimit: config.api.throttle.rateLimit,
+      burstLimit: config.api.throttle.burstLimit,
+      domain: config.api.domain,
+      accessLogRetention: retention,
+    });
+
+    // Only the VPC link reaches the ALB, and the ALB reaches the hosts only on the dynamic host-port range.
+    this.loadBalancer.securityGroup.connections.allowFrom(
+      this.api.vpcLinkSecurityGroup,
+      ec2.Port.tcp(80),
+      'HTTP from the API Gateway VPC link',
+    );
+    this.loadBalancer.securityGroup.connections.allowTo(
+      this.cluster.instanceSecurityGroup,
+      DYNAMIC_HOST_PORTS,
+      'ALB to ECS tasks on dynamic host ports',
+    );
+
+    new CfnOutput(this, names.apiUrlOutput, {
+      value: this.api.url,
+      description:
+        'Base URL of the HTTP API: /api/<project>/... for services, /webhook/<project> for Azure DevOps',
+    });
+    if (config.api.domain && this.api.domainName) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: this.api.domainName.regionalDomainName,
+        description: `Point a CNAME (or alias) for ${config.api.domain.name} at this name`,
+      });
+    }
+  }
+}
