@@ -1,0 +1,104 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { buildApp, configWith, template } from '../support/app';
+
+type Resources = Record<string, { Properties: Record<string, unknown> }>;
+
+describe('network stack (seed config)', () => {
+  let t: Template;
+  beforeAll(() => {
+    t = template(buildApp().network);
+  });
+
+  it('creates the VPC with the configured CIDR and DNS support', () => {
+    t.resourceCountIs('AWS::EC2::VPC', 1);
+    t.hasResourceProperties('AWS::EC2::VPC', {
+      CidrBlock: '10.0.0.0/16',
+      EnableDnsHostnames: true,
+      EnableDnsSupport: true,
+    });
+  });
+
+  it.each([
+    ['10.0.1.0/24', 0, true],
+    ['10.0.2.0/24', 1, true],
+    ['10.0.10.0/24', 0, false],
+    ['10.0.11.0/24', 1, false],
+  ])('places subnet %s in AZ index %d (public: %s)', (cidr, az, isPublic) => {
+    t.hasResourceProperties('AWS::EC2::Subnet', {
+      CidrBlock: cidr,
+      AvailabilityZone: { 'Fn::Select': [az, { 'Fn::GetAZs': '' }] },
+      MapPublicIpOnLaunch: false,
+      Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: isPublic ? 'Public' : 'Private' }]),
+    });
+  });
+
+  it('has exactly four subnets, an internet gateway and one NAT gateway with an Elastic IP per AZ', () => {
+    t.resourceCountIs('AWS::EC2::Subnet', 4);
+    t.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    t.resourceCountIs('AWS::EC2::NatGateway', 2);
+    t.resourceCountIs('AWS::EC2::EIP', 2);
+  });
+
+  it('puts each NAT gateway in a public subnet and routes each private subnet through the NAT of its own AZ', () => {
+    const res = t.toJSON().Resources as Resources;
+    const subnetCidr = (ref: unknown) => res[(ref as { Ref: string }).Ref].Properties.CidrBlock;
+    const nats = t.findResources('AWS::EC2::NatGateway');
+    const natSubnet = Object.fromEntries(
+      Object.entries(nats).map(([id, n]) => [id, subnetCidr(n.Properties.SubnetId)]),
+    );
+    expect(Object.values(natSubnet).sort()).toEqual(['10.0.1.0/24', '10.0.2.0/24']);
+
+    const routes = t.findResources('AWS::EC2::Route', { Properties: { NatGatewayId: Match.anyValue() } });
+    const assoc = t.findResources('AWS::EC2::SubnetRouteTableAssociation');
+    const routeTableSubnet = new Map<string, string>();
+    for (const a of Object.values(assoc)) {
+      routeTableSubnet.set(a.Properties.RouteTableId.Ref, subnetCidr(a.Properties.SubnetId) as string);
+    }
+    const privateToNat = Object.values(routes).map((r) => [
+      routeTableSubnet.get(r.Properties.RouteTableId.Ref),
+      natSubnet[r.Properties.NatGatewayId.Ref],
+      r.Properties.DestinationCidrBlock,
+    ]);
+    expect(privateToNat.sort()).toEqual([
+      ['10.0.10.0/24', '10.0.1.0/24', '0.0.0.0/0'],
+      ['10.0.11.0/24', '10.0.2.0/24', '0.0.0.0/0'],
+    ]);
+  });
+
+  it('routes public subnets to the internet gateway', () => {
+    t.hasResourceProperties('AWS::EC2::Route', {
+      DestinationCidrBlock: '0.0.0.0/0',
+      GatewayId: { Ref: Match.stringLikeRegexp('InternetGateway|IGW') },
+    });
+  });
+
+  it('logs all VPC traffic to a CloudWatch log group with the configured retention', () => {
+    t.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+});
+
+describe('network stack (custom CIDRs)', () => {
+  it('uses exactly the CIDRs from the config', () => {
+    const t = template(
+      buildApp(
+        configWith((raw) => {
+          raw.network = {
+            cidr: '172.20.0.0/16',
+            publicSubnets: ['172.20.0.0/24', '172.20.1.0/24'],
+            privateSubnets: ['172.20.100.0/23', '172.20.102.0/23'],
+          };
+        }),
+      ).network,
+    );
+    t.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '172.20.0.0/16' });
+    for (const cidr of ['172.20.0.0/24', '172.20.1.0/24', '172.20.100.0/23', '172.20.102.0/23']) {
+      t.hasResourceProperties('AWS::EC2::Subnet', { CidrBlock: cidr });
+    }
+  });
+});

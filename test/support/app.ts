@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { createApp, type BerthApp } from '../../src/app';
+import { loadConfig, validateConfig } from '../../src/config/load';
+import type { ParsedConfig } from '../../src/config/schema';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** cdk.json's context: tests build apps with the same feature flags the CLI uses. */
+export function cdkContext(): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
+}
+
+/** The default config (the seed). */
+export function seedConfig(): ParsedConfig {
+  return loadConfig(path.join(REPO_ROOT, 'berth.yaml'));
+}
+
+/** The seed config with changes applied to its raw form, validated like a file would be. */
+export function configWith(change: (raw: Record<string, unknown>) => void): ParsedConfig {
+  const raw = JSON.parse(JSON.stringify(seedConfig())) as Record<string, unknown>;
+  change(raw);
+  return validateConfig(raw);
+}
+
+/** Builds the app (without cdk-nag unless asked) with cdk.json's context and no built-in CFN validation. */
+export function buildApp(config: ParsedConfig = seedConfig(), nag = false): BerthApp {
+  return createApp(config, { nag, appProps: { context: cdkContext() } });
+}
+
+export function template(stack: Stack): Template {
+  return Template.fromStack(stack);
+}
