@@ -1,14 +1,24 @@
 import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { platformNames } from './config/names';
+import { platformNames, projectNames } from './config/names';
 import type { ParsedConfig } from './config/schema';
 import { NetworkStack } from './stacks/network-stack';
 import { PlatformStack } from './stacks/platform-stack';
+import { ProjectStack } from './stacks/project-stack';
+
+/** Types whose CloudFormation schema (as cfn-lint knows it) has no Tags property. */
+const UNTAGGABLE = [
+  'AWS::ElasticLoadBalancingV2::Listener',
+  'AWS::ElasticLoadBalancingV2::ListenerRule',
+  'AWS::ApplicationAutoScaling::ScalableTarget',
+];
 
 export interface BerthApp {
   readonly app: App;
   readonly network: NetworkStack;
   readonly platform: PlatformStack;
+  /** One stack per project, keyed by project name. */
+  readonly projects: ReadonlyMap<string, ProjectStack>;
 }
 
 export interface CreateAppOptions {
@@ -39,8 +49,19 @@ export function createApp(config: ParsedConfig, options: CreateAppOptions = {}):
     description: 'Berth platform: ECS cluster, internal ALB, HTTP API, webhook, monitoring',
   });
 
-  // cfn-lint's resource spec has no Tags on ALB listeners; tagging them fails its schema check.
-  Tags.of(app).add('berth:platform', config.prefix, { excludeResourceTypes: ['AWS::ElasticLoadBalancingV2::Listener'] });
+  const projects = new Map<string, ProjectStack>();
+  for (const project of config.projects) {
+    const stack = new ProjectStack(app, projectNames(config, project).stack, {
+      env,
+      config,
+      project,
+      shared: platform.sharedResources(network.network.vpc),
+      description: `Berth project ${project.name}: ${project.path}/* from Azure DevOps ${project.repository.project}/${project.repository.name}`,
+    });
+    projects.set(project.name, stack);
+  }
+
+  Tags.of(app).add('berth:platform', config.prefix, { excludeResourceTypes: UNTAGGABLE });
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, network, platform };
+  return { app, network, platform, projects };
 }

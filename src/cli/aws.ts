@@ -1,5 +1,9 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { ParsedConfig } from '../config/schema';
 import { CliError } from './errors';
 
@@ -21,7 +25,10 @@ export const defaultAwsClients: AwsClientFactory = (region) => ({
 });
 
 /** The region the CLI talks to: `AWS_REGION` when set, else the config's `region`. */
-export function awsRegion(config: Pick<ParsedConfig, 'region'>, env: Record<string, string | undefined>): string {
+export function awsRegion(
+  config: Pick<ParsedConfig, 'region'>,
+  env: Record<string, string | undefined>,
+): string {
   return env.AWS_REGION || config.region;
 }
 
@@ -40,7 +47,11 @@ const NOT_READY = new Set([
 ]);
 
 /** DescribeStacks for one stack; a missing or unusable stack is a CliError saying to deploy. */
-export async function describeStack(cfn: CloudFormationClient, stackName: string, region: string): Promise<Stack> {
+export async function describeStack(
+  cfn: CloudFormationClient,
+  stackName: string,
+  region: string,
+): Promise<Stack> {
   let stack: Stack | undefined;
   try {
     const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -49,7 +60,11 @@ export async function describeStack(cfn: CloudFormationClient, stackName: string
     if (errorName(e) === 'ValidationError' && /does not exist/i.test(errorMessage(e))) {
       throw notDeployed(stackName, region);
     }
-    throw translateAwsError(e, { action: 'cloudformation:DescribeStacks', resource: `the stack ${stackName}`, region });
+    throw translateAwsError(e, {
+      action: 'cloudformation:DescribeStacks',
+      resource: `the stack ${stackName}`,
+      region,
+    });
   }
   if (!stack) throw notDeployed(stackName, region);
   const status = stack.StackStatus ?? '';
@@ -128,7 +143,10 @@ const CREDENTIALS_REFUSED = new Set([
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
 
 /** Any SDK failure as a sentence; the SDK's own message is kept only where it helps (it never holds a secret value). */
-export function translateAwsError(e: unknown, ctx: { action: string; resource: string; region: string }): CliError {
+export function translateAwsError(
+  e: unknown,
+  ctx: { action: string; resource: string; region: string },
+): CliError {
   if (e instanceof CliError) return e;
   const name = errorName(e);
   if (CREDENTIALS_MISSING.has(name)) {
@@ -157,7 +175,10 @@ export function translateAwsError(e: unknown, ctx: { action: string; resource: s
 }
 
 function notDeployed(stackName: string, region: string): CliError {
-  return new CliError(`The stack ${stackName} is not deployed in ${region}: ${DEPLOY_HINT}.`, 'stack-not-deployed');
+  return new CliError(
+    `The stack ${stackName} is not deployed in ${region}: ${DEPLOY_HINT}.`,
+    'stack-not-deployed',
+  );
 }
 
 function secretMissing(secretName: string, where: { region: string; stack: string }): CliError {

@@ -26,7 +26,11 @@ export interface SubscriptionBody {
   readonly resourceVersion: typeof SUBSCRIPTION_KIND.resourceVersion;
   readonly consumerId: typeof SUBSCRIPTION_KIND.consumerId;
   readonly consumerActionId: typeof SUBSCRIPTION_KIND.consumerActionId;
-  readonly publisherInputs: { readonly projectId: string; readonly repository: string; readonly branch: string };
+  readonly publisherInputs: {
+    readonly projectId: string;
+    readonly repository: string;
+    readonly branch: string;
+  };
   readonly consumerInputs: {
     readonly url: string;
     readonly basicAuthUsername: string;
@@ -53,7 +57,10 @@ const subscriptionSchema = z.looseObject({
   publisherInputs: z.record(z.string(), z.unknown()).optional(),
   consumerInputs: z.record(z.string(), z.unknown()).optional(),
 });
-const subscriptionListSchema = z.looseObject({ count: z.number().optional(), value: z.array(subscriptionSchema) });
+const subscriptionListSchema = z.looseObject({
+  count: z.number().optional(),
+  value: z.array(subscriptionSchema),
+});
 
 export type AzureDevOpsProject = z.infer<typeof projectSchema>;
 export type AzureDevOpsRepository = z.infer<typeof repositorySchema>;
@@ -108,7 +115,9 @@ export class AzureDevOpsClient {
 
   /** GET `/{project}/_apis/git/repositories/{nameOrId}`: the repository's GUID. */
   async getRepository(project: string, nameOrId: string): Promise<AzureDevOpsRepository> {
-    return repositorySchema.parse(await this.call('GET', `/${enc(project)}/_apis/git/repositories/${enc(nameOrId)}`));
+    return repositorySchema.parse(
+      await this.call('GET', `/${enc(project)}/_apis/git/repositories/${enc(nameOrId)}`),
+    );
   }
 
   /** The organization's Web Hooks subscriptions for `git.push`. */
@@ -162,7 +171,13 @@ export class AzureDevOpsClient {
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
       if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-        throw new AzureDevOpsError('timeout', undefined, undefined, request, `no answer within ${seconds(this.timeoutMs)}`);
+        throw new AzureDevOpsError(
+          'timeout',
+          undefined,
+          undefined,
+          request,
+          `no answer within ${seconds(this.timeoutMs)}`,
+        );
       }
       const reason = err.cause?.code ?? err.cause?.message ?? err.message;
       throw new AzureDevOpsError('network', undefined, undefined, request, reason);
@@ -173,7 +188,13 @@ export class AzureDevOpsClient {
     const isJson = contentType.includes('json');
     // A redirect, a 203 or an HTML page instead of JSON is Azure DevOps' sign-in page: the token was refused.
     if ((res.status >= 300 && res.status < 400) || res.status === 203 || (res.ok && !isJson)) {
-      throw new AzureDevOpsError('http', 401, undefined, request, `answered ${res.status} with a sign-in page`);
+      throw new AzureDevOpsError(
+        'http',
+        401,
+        undefined,
+        request,
+        `answered ${res.status} with a sign-in page`,
+      );
     }
     if (!res.ok) {
       const serverMessage = isJson ? errorMessage(text) : undefined;
@@ -188,9 +209,26 @@ export class AzureDevOpsClient {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new AzureDevOpsError('bad-response', res.status, undefined, request, 'answered with a body that is not JSON');
+      throw new AzureDevOpsError(
+        'bad-response',
+        res.status,
+        undefined,
+        request,
+        'answered with a body that is not JSON',
+      );
     }
   }
+}
+
+/**
+ * The `branch` publisher input for git.push. Berth sends the plain branch name (`main`), as the config holds
+ * it. Microsoft's REST reference does not say which form the filter takes; some third-party examples use
+ * `refs/heads/main`. Only a check against a real organization settles it (the subscription's description in
+ * Project settings > Service hooks must name the branch); if it must be the full ref, change it here alone.
+ * Either way the webhook checks the pushed ref against the configured branch itself.
+ */
+export function branchFilter(branch: string): string {
+  return branch;
 }
 
 /** The subscription body Berth sends, for create and update alike. */
@@ -204,7 +242,11 @@ export function subscriptionBody(args: {
 }): SubscriptionBody {
   return {
     ...SUBSCRIPTION_KIND,
-    publisherInputs: { projectId: args.projectId, repository: args.repositoryId, branch: args.branch },
+    publisherInputs: {
+      projectId: args.projectId,
+      repository: args.repositoryId,
+      branch: branchFilter(args.branch),
+    },
     consumerInputs: {
       url: args.url,
       basicAuthUsername: args.username,
@@ -220,7 +262,11 @@ export function subscriptionBody(args: {
  * Berth's subscriptions among `subs`: those of our kind whose consumer URL is `url` (each project has its own
  * webhook path, so the URL names the project). The one for `repositoryId` comes first, so a repeat run updates it.
  */
-export function findOurSubscriptions(subs: readonly Subscription[], url: string, repositoryId: string): Subscription[] {
+export function findOurSubscriptions(
+  subs: readonly Subscription[],
+  url: string,
+  repositoryId: string,
+): Subscription[] {
   const norm = (u: unknown) => (typeof u === 'string' ? u.replace(/\/+$/, '') : undefined);
   const ours = subs.filter(
     (s) =>
@@ -252,7 +298,13 @@ async function readText(res: Response, request: string, timeoutMs: number): Prom
   } catch (e) {
     const name = (e as Error).name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new AzureDevOpsError('timeout', undefined, undefined, request, `no answer within ${seconds(timeoutMs)}`);
+      throw new AzureDevOpsError(
+        'timeout',
+        undefined,
+        undefined,
+        request,
+        `no answer within ${seconds(timeoutMs)}`,
+      );
     }
     return '';
   }

@@ -77,7 +77,10 @@ export function makeContext(io: CliIO, out: Output, configFile: string, deps: Cl
       if (!name) throw usageError(`Missing <project>: run \`${usage}\` with one of: ${names}.`);
       const found = c.projects.find((p) => p.name === name);
       if (!found) {
-        throw usageError(`No project "${name}" in ${configFile}: choose one of: ${names}.`, 'unknown-project');
+        throw usageError(
+          `No project "${name}" in ${configFile}: choose one of: ${names}.`,
+          'unknown-project',
+        );
       }
       return found;
     },
@@ -91,4 +94,3 @@ export function makeContext(io: CliIO, out: Output, configFile: string, deps: Cl
   };
   return ctx;
 }
-

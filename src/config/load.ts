@@ -40,7 +40,9 @@ export function parseConfigText(text: string, file = 'berth.yaml'): ParsedConfig
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => `(file): not valid YAML (${e.message.split('\n')[0]}) — a YAML mapping`),
+      doc.errors.map(
+        (e) => `(file): not valid YAML (${e.message.split('\n')[0].replace(/:$/, '')}) — a YAML mapping`,
+      ),
     );
   }
   const raw: unknown = doc.toJS();
@@ -84,10 +86,12 @@ function expected(issue: z.core.$ZodIssue, given: unknown): string {
   return stripInvalid(issue.message);
 }
 
-/** zod's own messages start with "Invalid input: expected X, received Y"; keep "X". */
+/** zod's own messages start with "Invalid input: expected X, received Y"; keep "X", in YAML's words. */
 function stripInvalid(message: string): string {
   const m = /^Invalid input: expected (.+?), received .+$/.exec(message);
-  return m ? `a ${m[1]}` : message;
+  if (!m) return message;
+  const type = ({ object: 'mapping', array: 'list' } as Record<string, string>)[m[1]] ?? m[1];
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
 export function formatPath(p: readonly PropertyKey[]): string {
@@ -107,7 +111,9 @@ function valueAt(raw: unknown, p: readonly PropertyKey[]): unknown {
 function describe(v: unknown): string {
   if (v === undefined) return '(missing)';
   const s = JSON.stringify(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  if (s.length <= 80) return s;
+  // A long list is cut short, so say how long it was (e.g. 101 projects against a limit of 100).
+  return Array.isArray(v) ? `${v.length} items ${s.slice(0, 60)}...` : `${s.slice(0, 77)}...`;
 }
 
 /** The keys the schema accepts at a path, to turn a typo into a suggestion. */

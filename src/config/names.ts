@@ -27,6 +27,7 @@ export interface ProjectNames {
   readonly ecrRepository: string;
   readonly patSecret: string;
   readonly webhookSecret: string;
+  readonly appSecret: string;
   /** SSM parameter holding the image tag the pipeline released last (`none` before the first release). */
   readonly imageTagParameter: string;
   readonly logGroup: string;
@@ -60,6 +61,7 @@ export function projectNames(
     ecrRepository: `${c.prefix}/${project.name}`,
     patSecret: `${c.prefix}/${project.name}/azure-devops-pat`,
     webhookSecret: `${c.prefix}/${project.name}/webhook`,
+    appSecret: `${c.prefix}/${project.name}/app`,
     imageTagParameter: `/${c.prefix}/${project.name}/image-tag`,
     logGroup: `/${c.prefix}/${project.name}/service`,
     webhookPath: `/webhook/${project.name}`,

@@ -65,12 +65,22 @@ const throttle = (rate: number, burst: number) =>
     });
 
 /** Alarm thresholds; platform defaults live in `thresholds.ts`, a project may override its own. */
+const percent = z
+  .number({ error: 'a percentage from 1 to 100' })
+  .min(1, { error: 'a percentage from 1 to 100' })
+  .max(100, { error: 'a percentage from 1 to 100' });
 const projectThresholds = z
   .strictObject({
-    target5xxPerMinute: z.number().nonnegative().optional(),
-    targetResponseTimeP99Seconds: z.number().positive().optional(),
-    cpuPercent: z.number().min(1).max(100).optional(),
-    memoryPercent: z.number().min(1).max(100).optional(),
+    target5xxPerMinute: z
+      .number({ error: '5xx responses per minute, 0 or more' })
+      .nonnegative({ error: '5xx responses per minute, 0 or more' })
+      .optional(),
+    targetResponseTimeP99Seconds: z
+      .number({ error: 'seconds, a positive number' })
+      .positive({ error: 'seconds, a positive number' })
+      .optional(),
+    cpuPercent: percent.optional(),
+    memoryPercent: percent.optional(),
   })
   .default({});
 
@@ -235,9 +245,14 @@ export const configSchema = z
 type Raw = z.output<typeof configSchema>;
 type Issues = { code: 'custom'; input: unknown; path: PropertyKey[]; message: string }[];
 
-function crossFieldChecks(c: Raw, issues: unknown[]): void {
+function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
   const push = (path: PropertyKey[], input: unknown, message: string) =>
     (issues as Issues).push({ code: 'custom', input, path, message });
+  // These checks also run after a field failed a refinement (zod lets those continue): that part of the value
+  // is then unchecked (a malformed CIDR) or untransformed (a project without its defaults), so skip what reads it.
+  const earlier = [...issues];
+  const invalid = (...prefix: PropertyKey[]) =>
+    earlier.some((i) => i.code !== 'unrecognized_keys' && prefix.every((k, n) => i.path?.[n] === k));
 
   // Network: every subnet inside the VPC, none overlapping another.
   const tiers = [
@@ -245,7 +260,7 @@ function crossFieldChecks(c: Raw, issues: unknown[]): void {
     ['privateSubnets', c.network.privateSubnets],
   ] as const;
   const seen: { cidr: string; path: PropertyKey[] }[] = [];
-  for (const [tier, subnets] of tiers) {
+  for (const [tier, subnets] of invalid('network') ? [] : tiers) {
     subnets.forEach((s, i) => {
       const path = ['network', tier, i];
       if (!cidrContains(c.network.cidr, s)) push(path, s, `a subnet inside the VPC CIDR ${c.network.cidr}`);
@@ -255,14 +270,18 @@ function crossFieldChecks(c: Raw, issues: unknown[]): void {
     });
   }
 
-  if (c.cluster.minCapacity > c.cluster.maxCapacity) {
+  if (!invalid('cluster') && c.cluster.minCapacity > c.cluster.maxCapacity) {
     push(['cluster', 'minCapacity'], c.cluster.minCapacity, `at most maxCapacity (${c.cluster.maxCapacity})`);
   }
 
   const byKey = new Map<string, number>();
   c.projects.forEach((p, i) => {
     const qualified = `${c.prefix}-${p.name}`;
-    if (qualified.length > MAX_QUALIFIED_NAME_LENGTH) {
+    if (
+      !invalid('prefix') &&
+      !invalid('projects', i, 'name') &&
+      qualified.length > MAX_QUALIFIED_NAME_LENGTH
+    ) {
       push(
         ['projects', i, 'name'],
         p.name,
@@ -287,6 +306,7 @@ function crossFieldChecks(c: Raw, issues: unknown[]): void {
         );
       } else byKey.set(id, i);
     }
+    if (invalid('projects', i)) return;
     const s = p.service;
     if (s.memory < s.cpu * 2) {
       push(

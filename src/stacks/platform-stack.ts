@@ -6,6 +6,7 @@ import { HttpApiGateway } from '../edge/http-api';
 import { InternalLoadBalancer } from '../edge/load-balancer';
 import { platformNames } from '../config/names';
 import type { ParsedConfig } from '../config/schema';
+import type { SharedResources } from './project-stack';
 import { retentionDays } from './retention';
 
 export interface PlatformStackProps extends StackProps {
@@ -72,5 +73,16 @@ export class PlatformStack extends Stack {
         description: `Point a CNAME (or alias) for ${config.api.domain.name} at this name`,
       });
     }
+  }
+
+  /** What project stacks take from the platform. */
+  sharedResources(vpc: ec2.IVpc): SharedResources {
+    return {
+      vpc,
+      cluster: this.cluster.cluster,
+      capacityProviderName: this.cluster.capacityProvider.capacityProviderName,
+      listener: this.loadBalancer.listener,
+      loadBalancerFullName: this.loadBalancer.loadBalancer.loadBalancerFullName,
+    };
   }
 }

@@ -50,13 +50,19 @@ export const connectCommand: Command = {
     const { region, clients } = ctx.aws();
 
     // 1. What the deploy made: the webhook URL and its credentials.
-    const deployed = await ctx.out.withProgress(`Reading ${platform.platformStack} and ${names.stack} in ${region}`, async () => {
-      const platformStack = await describeStack(clients.cloudFormation, platform.platformStack, region);
-      const apiUrl = stackOutput(platformStack, platform.apiUrlOutput, region);
-      await describeStack(clients.cloudFormation, names.stack, region);
-      const raw = await getSecretString(clients.secretsManager, names.webhookSecret, { region, stack: names.stack });
-      return { apiUrl, credentials: parseWebhookCredentials(raw, names.webhookSecret) };
-    });
+    const deployed = await ctx.out.withProgress(
+      `Reading ${platform.platformStack} and ${names.stack} in ${region}`,
+      async () => {
+        const platformStack = await describeStack(clients.cloudFormation, platform.platformStack, region);
+        const apiUrl = stackOutput(platformStack, platform.apiUrlOutput, region);
+        await describeStack(clients.cloudFormation, names.stack, region);
+        const raw = await getSecretString(clients.secretsManager, names.webhookSecret, {
+          region,
+          stack: names.stack,
+        });
+        return { apiUrl, credentials: parseWebhookCredentials(raw, names.webhookSecret) };
+      },
+    );
     ctx.out.addSecret(deployed.credentials.password);
     const webhookUrl = webhookUrlFor(deployed.apiUrl, names.webhookPath);
 
@@ -66,7 +72,12 @@ export const connectCommand: Command = {
 
     // 3. Azure DevOps: ids, then find-and-update or create.
     const baseUrl = azureDevOpsBaseUrl(config);
-    const ado = new AzureDevOpsClient({ baseUrl, pat, fetch: ctx.fetch, timeoutMs: ctx.azureDevOpsTimeoutMs });
+    const ado = new AzureDevOpsClient({
+      baseUrl,
+      pat,
+      fetch: ctx.fetch,
+      timeoutMs: ctx.azureDevOpsTimeoutMs,
+    });
     const explain = (e: unknown, notFound: string) => azureDevOpsFailure(e, { baseUrl, project, notFound });
     const repo = project.repository;
     const where = `${repo.project}/${repo.name}`;
@@ -81,7 +92,10 @@ export const connectCommand: Command = {
 
       progress.update('Looking for an existing service hook');
       const existing = await ado.listPushWebhookSubscriptions().catch((e: unknown) => {
-        throw explain(e, `Azure DevOps has no service hooks API at ${baseUrl} (404): check azureDevOps in ${ctx.configFile}, then try again.`);
+        throw explain(
+          e,
+          `Azure DevOps has no service hooks API at ${baseUrl} (404): check azureDevOps in ${ctx.configFile}, then try again.`,
+        );
       });
       const [mine, ...others] = findOurSubscriptions(existing, webhookUrl, adoRepo.id);
       const body = subscriptionBody({
@@ -96,10 +110,16 @@ export const connectCommand: Command = {
       progress.update(mine ? 'Updating the service hook' : 'Creating the service hook');
       const result = mine
         ? await ado.replaceSubscription(mine.id, { ...body, status: 'enabled' }).catch((e: unknown) => {
-            throw explain(e, `Azure DevOps no longer has the service hook ${mine.id} (404): run \`berth connect ${project.name}\` again to create a new one.`);
+            throw explain(
+              e,
+              `Azure DevOps no longer has the service hook ${mine.id} (404): run \`berth connect ${project.name}\` again to create a new one.`,
+            );
           })
         : await ado.createSubscription(body).catch((e: unknown) => {
-            throw explain(e, `Azure DevOps has no service hooks API at ${baseUrl} (404): check azureDevOps in ${ctx.configFile}, then try again.`);
+            throw explain(
+              e,
+              `Azure DevOps has no service hooks API at ${baseUrl} (404): check azureDevOps in ${ctx.configFile}, then try again.`,
+            );
           });
       return {
         action: mine ? ('updated' as const) : ('created' as const),
@@ -192,7 +212,12 @@ async function readPat(ctx: CommandContext): Promise<string> {
   return pat;
 }
 
-function projectNotFound(config: ParsedConfig, project: ParsedProject, file: string, baseUrl: string): string {
+function projectNotFound(
+  config: ParsedConfig,
+  project: ParsedProject,
+  file: string,
+  baseUrl: string,
+): string {
   const i = config.projects.indexOf(project);
   return `Azure DevOps has no project "${project.repository.project}" at ${baseUrl} (404): check projects[${i}].repository.project and azureDevOps in ${file}, and that the PAT's user can see that project, then try again.`;
 }

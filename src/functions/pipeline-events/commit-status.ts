@@ -212,15 +212,22 @@ export async function postCommitStatus(
     }
 
     if (!retryable) return fail(attempt, lastReason);
-    if (attempt >= policy.maxAttempts) return fail(attempt, `${lastReason}; gave up after ${attempt} attempts`);
+    if (attempt >= policy.maxAttempts) {
+      return fail(attempt, `${lastReason}; gave up after ${attempt} attempts`);
+    }
     let delay = backoffDelay(attempt, policy, deps.random);
     if (retryAfterMs !== undefined) {
       if (retryAfterMs > policy.maxRetryAfterMs) {
-        return fail(attempt, `${lastReason}; Retry-After ${Math.ceil(retryAfterMs / 1000)} s is too long to wait`);
+        return fail(
+          attempt,
+          `${lastReason}; Retry-After ${Math.ceil(retryAfterMs / 1000)} s is too long to wait`,
+        );
       }
       delay = Math.max(delay, retryAfterMs);
     }
-    if (deps.now() + delay >= deadline) return fail(attempt, `${lastReason}; out of time for another attempt`);
+    if (deps.now() + delay >= deadline) {
+      return fail(attempt, `${lastReason}; out of time for another attempt`);
+    }
     await deps.sleep(delay);
   }
   return fail(policy.maxAttempts, lastReason);

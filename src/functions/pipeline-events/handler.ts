@@ -102,14 +102,23 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
   ): Promise<NotificationOutcome> {
     // lookupExecution never rejects and is bounded by lookupTimeoutMs: the notification always goes out.
     const found = await lookup;
-    const { subject, message } = formatFailureNotification({ project: project.project, change, lookup: found });
+    const { subject, message } = formatFailureNotification({
+      project: project.project,
+      change,
+      lookup: found,
+    });
     try {
-      await deps.sns.send(new PublishCommand({ TopicArn: settings.topicArn, Subject: subject, Message: message }));
+      await deps.sns.send(
+        new PublishCommand({ TopicArn: settings.topicArn, Subject: subject, Message: message }),
+      );
     } catch (err) {
-      logger.error('Could not publish the failure notification; failing the invocation so that it is retried', {
-        ...log,
-        error: describeError(err),
-      });
+      logger.error(
+        'Could not publish the failure notification; failing the invocation so that it is retried',
+        {
+          ...log,
+          error: describeError(err),
+        },
+      );
       throw err;
     }
     logger.info('Published the failure notification', {
@@ -140,7 +149,9 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
     };
     try {
       // Read the PAT while the execution is looked up; both are bounded.
-      const pat = settle(withTimeout(deps.pats.get(project.patSecretId), budget.lookupTimeoutMs, 'GetSecretValue'));
+      const pat = settle(
+        withTimeout(deps.pats.get(project.patSecretId), budget.lookupTimeoutMs, 'GetSecretValue'),
+      );
       const found = await lookup;
       if (!found.facts) {
         return failed(`could not look up the execution's commit: ${found.factsError ?? 'unknown error'}`);
@@ -195,7 +206,9 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
     const startedAt = deps.now();
     const parsed = parsePipelineEvent(event);
     if (!parsed.ok) {
-      logger.warn('Ignoring an event that is not a pipeline execution state change', { reason: parsed.reason });
+      logger.warn('Ignoring an event that is not a pipeline execution state change', {
+        reason: parsed.reason,
+      });
       return { outcome: 'ignored', reason: 'unrecognized-event' };
     }
     const change = parsed.change;

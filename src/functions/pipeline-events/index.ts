@@ -5,7 +5,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import type { PipelineExecutionStateChangeEvent } from './event';
-import { createPipelineEventsHandler, type PipelineEventsHandler, type PipelineEventsResult } from './handler';
+import {
+  createPipelineEventsHandler,
+  type PipelineEventsHandler,
+  type PipelineEventsResult,
+} from './handler';
 import { createPatProvider } from './pat';
 import { parsePipelineEventsSettings } from './settings';
 import { powertoolsCounter } from './telemetry';

@@ -62,7 +62,10 @@ export function formatFailureNotification(input: FailureNotificationInput): Fail
     row('Account', `${change.account} (${change.region})`),
     '',
     'What failed:',
-    truncate(failed?.summary ?? facts?.statusSummary ?? 'No failure summary was available.', SUMMARY_MAX_LENGTH),
+    truncate(
+      failed?.summary ?? facts?.statusSummary ?? 'No failure summary was available.',
+      SUMMARY_MAX_LENGTH,
+    ),
     ...(failed?.url ? ['', `Action details: ${failed.url}`] : []),
   ];
   const problems = [

@@ -41,7 +41,10 @@ export interface PatProviderOptions {
 }
 
 /** Reads PAT secrets, caching each value (not failures) for `ttlMs` across invocations. */
-export function createPatProvider(client: SecretsManagerClient, options: PatProviderOptions = {}): PatProvider {
+export function createPatProvider(
+  client: SecretsManagerClient,
+  options: PatProviderOptions = {},
+): PatProvider {
   const ttlMs = options.ttlMs ?? 5 * 60 * 1000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, { readonly value: Promise<string>; readonly expires: number }>();

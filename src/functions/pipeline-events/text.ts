@@ -37,7 +37,9 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: unknown }).cause;
     const code =
-      cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string' ? ` (${cause.code})` : '';
+      cause && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string'
+        ? ` (${cause.code})`
+        : '';
     return oneLine(`${err.name}: ${err.message}${code}`);
   }
   return oneLine(String(err));

@@ -18,7 +18,11 @@ export interface ClientTimeouts {
   readonly maxAttempts: number;
 }
 
-export const DEFAULT_TIMEOUTS: ClientTimeouts = { connectionTimeoutMs: 1000, requestTimeoutMs: 2500, maxAttempts: 2 };
+export const DEFAULT_TIMEOUTS: ClientTimeouts = {
+  connectionTimeoutMs: 1000,
+  requestTimeoutMs: 2500,
+  maxAttempts: 2,
+};
 
 export interface AwsClients {
   readonly codePipeline: CodePipelineClient;
@@ -72,7 +76,10 @@ export function pipelineStarter(client: CodePipelineClient): PipelineStarter {
 }
 
 /** A short, log-friendly classification of an AWS SDK error (never the request or the secret). */
-export function describeAwsError(error: unknown): { readonly errorName: string; readonly throttled: boolean } {
+export function describeAwsError(error: unknown): {
+  readonly errorName: string;
+  readonly throttled: boolean;
+} {
   const e = error as { name?: unknown; $retryable?: { throttling?: boolean } } | null | undefined;
   const errorName = typeof e?.name === 'string' ? e.name : 'UnknownError';
   const throttled =

@@ -52,7 +52,12 @@ function isConfiguredBranch(ref: string, settings: WebhookProjectSettings): bool
   return sameName(ref, `refs/heads/${settings.branch}`);
 }
 
-function start(service: string, settings: WebhookProjectSettings, commit: string, repository: string): Decision {
+function start(
+  service: string,
+  settings: WebhookProjectSettings,
+  commit: string,
+  repository: string,
+): Decision {
   return {
     action: 'start',
     request: {
@@ -93,7 +98,11 @@ export function decide(service: string, settings: WebhookProjectSettings, event:
       };
     }
     if (DELETED.test(ref.newObjectId)) {
-      return { action: 'ignore', reason: `branch ${quote(settings.branch)} was deleted`, branch: settings.branch };
+      return {
+        action: 'ignore',
+        reason: `branch ${quote(settings.branch)} was deleted`,
+        branch: settings.branch,
+      };
     }
     return start(service, settings, ref.newObjectId, event.repository.name);
   }
@@ -106,7 +115,11 @@ export function decide(service: string, settings: WebhookProjectSettings, event:
     };
   }
   if (event.status !== 'completed' || event.mergeCommit === undefined) {
-    return { action: 'ignore', reason: `pull request is ${quote(event.status)}, not completed`, branch: settings.branch };
+    return {
+      action: 'ignore',
+      reason: `pull request is ${quote(event.status)}, not completed`,
+      branch: settings.branch,
+    };
   }
   return start(service, settings, event.mergeCommit, event.repository.name);
 }

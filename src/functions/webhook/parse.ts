@@ -39,7 +39,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes the body (base64 when API Gateway says so) and enforces the size limit on the decoded bytes. */
 export function decodeBody(body: string | undefined, isBase64Encoded: boolean | undefined): BodyResult {
-  if (typeof body !== 'string' || body === '') return { ok: false, tooLarge: false, reason: 'body is missing' };
+  if (typeof body !== 'string' || body === '')
+    return { ok: false, tooLarge: false, reason: 'body is missing' };
   if (!isBase64Encoded) {
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes > MAX_BODY_BYTES) return { ok: false, tooLarge: true, bytes };
@@ -92,7 +93,12 @@ export type WebhookEvent =
 
 export type ParseResult =
   | { readonly ok: true; readonly event: WebhookEvent }
-  | { readonly ok: false; readonly problems: readonly string[]; readonly id?: string; readonly eventType?: string };
+  | {
+      readonly ok: false;
+      readonly problems: readonly string[];
+      readonly id?: string;
+      readonly eventType?: string;
+    };
 
 type Json = Record<string, unknown>;
 
@@ -189,7 +195,12 @@ export function parseWebhookBody(text: string): ParseResult {
     const last = r.object(resource, 'lastMergeCommit', 'resource.lastMergeCommit');
     mergeCommit = r.commit(last, 'commitId', 'resource.lastMergeCommit.commitId');
   }
-  if (r.problems.length > 0 || repository === undefined || targetRefName === undefined || status === undefined) {
+  if (
+    r.problems.length > 0 ||
+    repository === undefined ||
+    targetRefName === undefined ||
+    status === undefined
+  ) {
     return fail(r, id, eventType);
   }
   return {
@@ -211,5 +222,10 @@ function fail(r: FieldReader, id: string | undefined, eventType: string | undefi
     r.problems.length > MAX_PROBLEMS
       ? [...r.problems.slice(0, MAX_PROBLEMS), `and ${r.problems.length - MAX_PROBLEMS} more`]
       : r.problems;
-  return { ok: false, problems, ...(id === undefined ? {} : { id }), ...(eventType === undefined ? {} : { eventType }) };
+  return {
+    ok: false,
+    problems,
+    ...(id === undefined ? {} : { id }),
+    ...(eventType === undefined ? {} : { eventType }),
+  };
 }

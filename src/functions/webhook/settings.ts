@@ -34,7 +34,11 @@ const projectSchema = z.object({
   repository: z.object({
     project: text(256),
     name: text(256),
-    id: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/))),
+    id: z.optional(
+      z
+        .string()
+        .check(z.regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/)),
+    ),
   }),
   branch: text(250),
 });
@@ -64,13 +68,16 @@ export function loadSettings(raw: string | undefined): SettingsResult {
   }
   const parsed = projectsSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`,
+    );
     return { ok: false, error: `${WEBHOOK_PROJECTS_ENV} is invalid: ${problems.join('; ')}` };
   }
   const projects = new Map<string, WebhookProjectSettings>();
   for (const [service, p] of Object.entries(parsed.data)) {
     const branch = shortBranchName(p.branch);
-    if (branch === '') return { ok: false, error: `${WEBHOOK_PROJECTS_ENV} is invalid: ${service}.branch: empty` };
+    if (branch === '')
+      return { ok: false, error: `${WEBHOOK_PROJECTS_ENV} is invalid: ${service}.branch: empty` };
     projects.set(service, {
       pipelineName: p.pipelineName,
       secretId: p.secretId,

@@ -1,0 +1,79 @@
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { projectNames } from '../config/names';
+import type { ParsedConfig, ParsedProject } from '../config/schema';
+import { ArtifactsBucket } from '../project/artifacts';
+import { ProjectRegistry } from '../project/registry';
+import { ProjectSecrets } from '../project/secrets';
+import { ProjectService } from '../project/service';
+import { retentionDays } from './retention';
+
+/** What a project needs from the shared stacks; references flow only this way. */
+export interface SharedResources {
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ecs.ICluster;
+  readonly capacityProviderName: string;
+  readonly listener: elbv2.IApplicationListener;
+  readonly loadBalancerFullName: string;
+}
+
+export interface ProjectStackProps extends StackProps {
+  readonly config: ParsedConfig;
+  readonly project: ParsedProject;
+  readonly shared: SharedResources;
+}
+
+/** Deploys everything one project owns; adding or removing a project touches no other project's stack. */
+export class ProjectStack extends Stack {
+  readonly registry: ProjectRegistry;
+  readonly secrets: ProjectSecrets;
+  readonly artifacts: ArtifactsBucket;
+  readonly service: ProjectService;
+
+  constructor(scope: Construct, id: string, props: ProjectStackProps) {
+    super(scope, id, props);
+    const { config, project, shared } = props;
+    const names = projectNames(config, project);
+    const s = project.service;
+
+    this.registry = new ProjectRegistry(this, 'Registry', { repositoryName: names.ecrRepository });
+    this.secrets = new ProjectSecrets(this, 'Secrets', {
+      patSecretName: names.patSecret,
+      webhookSecretName: names.webhookSecret,
+      appSecretName: names.appSecret,
+      webhookUsername: names.qualified,
+    });
+    this.artifacts = new ArtifactsBucket(this, 'Artifacts');
+
+    this.service = new ProjectService(this, 'Service', {
+      vpc: shared.vpc,
+      cluster: shared.cluster,
+      capacityProviderName: shared.capacityProviderName,
+      listener: shared.listener,
+      loadBalancerFullName: shared.loadBalancerFullName,
+      repository: this.registry.repository,
+      appSecret: this.secrets.app,
+      serviceName: names.service,
+      targetGroupName: names.qualified,
+      path: project.path,
+      priority: project.priority,
+      imageTagParameterName: names.imageTagParameter,
+      logGroupName: names.logGroup,
+      containerPort: s.port,
+      cpu: s.cpu,
+      memoryMiB: s.memory,
+      desiredCount: s.desiredCount,
+      minCount: s.minCount,
+      maxCount: s.maxCount,
+      healthCheckPath: s.healthCheckPath,
+      logRetention: retentionDays(config.logRetentionDays),
+    });
+
+    new CfnOutput(this, 'RepositoryUri', { value: this.registry.repository.repositoryUri });
+    new CfnOutput(this, 'PatSecretName', { value: names.patSecret });
+    new CfnOutput(this, 'WebhookSecretName', { value: names.webhookSecret });
+  }
+}
