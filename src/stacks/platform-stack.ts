@@ -4,7 +4,11 @@ import type { Construct } from 'constructs';
 import { EcsCluster } from '../cluster/cluster';
 import { HttpApiGateway } from '../edge/http-api';
 import { InternalLoadBalancer } from '../edge/load-balancer';
-import { platformNames } from '../config/names';
+import { azureDevOpsBaseUrl, platformNames, projectNames } from '../config/names';
+import { WebhookEndpoint } from '../edge/webhook';
+import { AlarmTopic } from '../monitoring/alarm-topic';
+import { PipelineEvents } from '../monitoring/pipeline-events';
+import { ReleasePointers } from '../project/release-pointers';
 import type { ParsedConfig } from '../config/schema';
 import type { SharedResources } from './project-stack';
 import { retentionDays } from './retention';
@@ -25,6 +29,11 @@ export class PlatformStack extends Stack {
   readonly cluster: EcsCluster;
   readonly loadBalancer: InternalLoadBalancer;
   readonly api: HttpApiGateway;
+  readonly verifySecurityGroup: ec2.SecurityGroup;
+  readonly alarms: AlarmTopic;
+  readonly releasePointers: ReleasePointers;
+  readonly webhook: WebhookEndpoint;
+  readonly pipelineEvents: PipelineEvents;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -62,6 +71,67 @@ export class PlatformStack extends Stack {
       'ALB to ECS tasks on dynamic host ports',
     );
 
+    // The Verify stage of every pipeline probes the ALB from inside the VPC with this group.
+    this.verifySecurityGroup = new ec2.SecurityGroup(this, 'PipelineVerifySecurityGroup', {
+      vpc,
+      description: 'Pipeline Verify stage: out to the internal ALB on HTTP 80 only',
+      allowAllOutbound: false,
+    });
+    this.loadBalancer.securityGroup.connections.allowFrom(
+      this.verifySecurityGroup,
+      ec2.Port.tcp(80),
+      "HTTP from the pipelines' Verify stage",
+    );
+    // Verify builds also need HTTPS out (CodeBuild, CloudWatch Logs and S3 endpoints through the NAT).
+    this.verifySecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs');
+
+    this.alarms = new AlarmTopic(this, 'Alarms', {
+      topicName: names.alarmTopicName,
+      emails: config.alerts.emails,
+    });
+
+    const projects = config.projects.map((p) => ({ project: p, names: projectNames(config, p) }));
+    this.releasePointers = new ReleasePointers(this, 'ReleasePointers', {
+      parameterNames: projects.map((p) => p.names.imageTagParameter),
+    });
+
+    this.webhook = new WebhookEndpoint(this, 'Webhook', {
+      api: this.api.api,
+      stage: this.api.stage,
+      functionName: names.webhookFunctionName,
+      rateLimit: config.api.webhookThrottle.rateLimit,
+      burstLimit: config.api.webhookThrottle.burstLimit,
+      logRetention: retention,
+      projects: Object.fromEntries(
+        projects.map(({ project, names: n }) => [
+          project.name,
+          {
+            pipelineName: n.pipeline,
+            secretId: n.webhookSecret,
+            repository: project.repository,
+            branch: project.repository.branch,
+          },
+        ]),
+      ),
+    });
+
+    this.pipelineEvents = new PipelineEvents(this, 'PipelineEvents', {
+      functionName: names.pipelineEventsFunctionName,
+      azureDevOpsUrl: azureDevOpsBaseUrl(config),
+      topic: this.alarms.topic,
+      logRetention: retention,
+      pipelines: Object.fromEntries(
+        projects.map(({ project, names: n }) => [
+          n.pipeline,
+          {
+            project: project.name,
+            repository: { project: project.repository.project, name: project.repository.name },
+            patSecretId: n.patSecret,
+          },
+        ]),
+      ),
+    });
+
     new CfnOutput(this, names.apiUrlOutput, {
       value: this.api.url,
       description:
@@ -83,6 +153,8 @@ export class PlatformStack extends Stack {
       capacityProviderName: this.cluster.capacityProvider.capacityProviderName,
       listener: this.loadBalancer.listener,
       loadBalancerFullName: this.loadBalancer.loadBalancer.loadBalancerFullName,
+      verifySecurityGroup: this.verifySecurityGroup,
+      alarmTopic: this.alarms.topic,
     };
   }
 }

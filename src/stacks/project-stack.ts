@@ -1,6 +1,7 @@
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { projectNames } from '../config/names';
@@ -18,6 +19,10 @@ export interface SharedResources {
   readonly capacityProviderName: string;
   readonly listener: elbv2.IApplicationListener;
   readonly loadBalancerFullName: string;
+  /** Security group of the pipelines' Verify stage, admitted by the ALB. */
+  readonly verifySecurityGroup: ec2.ISecurityGroup;
+  /** The platform's alarm topic. */
+  readonly alarmTopic: sns.ITopic;
 }
 
 export interface ProjectStackProps extends StackProps {

@@ -57,7 +57,9 @@ describe('credentialsMatch', () => {
     expect(credentialsMatch({ username: 'azure-devops', password: 's3cret ' }, expected)).toBe(false);
     expect(credentialsMatch({ username: 'Azure-devops', password: 's3cret' }, expected)).toBe(false);
     expect(credentialsMatch({ username: '', password: '' }, expected)).toBe(false);
-    expect(credentialsMatch({ username: 'azure-devops', password: 's3cret'.repeat(1000) }, expected)).toBe(false);
+    expect(credentialsMatch({ username: 'azure-devops', password: 's3cret'.repeat(1000) }, expected)).toBe(
+      false,
+    );
   });
 
   it('agrees with plain equality on arbitrary strings', () => {
@@ -74,7 +76,10 @@ describe('credentialsMatch', () => {
 
 describe('parseSecretValue', () => {
   it('reads {"username", "password"} and ignores other keys', () => {
-    expect(parseSecretValue('{"username":"u","password":"p","note":"x"}')).toEqual({ username: 'u', password: 'p' });
+    expect(parseSecretValue('{"username":"u","password":"p","note":"x"}')).toEqual({
+      username: 'u',
+      password: 'p',
+    });
   });
 
   it.each([

@@ -35,7 +35,10 @@ describe('decide', () => {
 
   it('starts the documented merged pull request on its merge commit', () => {
     const d = decide('poultry-sale', POULTRY, event(fixture('git.pullrequest.merged')));
-    expect(d).toMatchObject({ action: 'start', request: { commit: MERGE_COMMIT, pipelineName: 'berth-poultry-sale' } });
+    expect(d).toMatchObject({
+      action: 'start',
+      request: { commit: MERGE_COMMIT, pipelineName: 'berth-poultry-sale' },
+    });
   });
 
   it('checks the repository before the branch: a foreign repository is refused even on another branch', () => {
@@ -48,13 +51,19 @@ describe('decide', () => {
   it('ignores a push that creates or updates only other refs, and a deletion of the branch', () => {
     const other = fixture('git.push');
     other.resource.refUpdates[0].name = 'refs/heads/mainline';
-    expect(decide('cash-collection', CASH, event(other))).toMatchObject({ action: 'ignore', branch: 'mainline' });
+    expect(decide('cash-collection', CASH, event(other))).toMatchObject({
+      action: 'ignore',
+      branch: 'mainline',
+    });
     const tag = fixture('git.push');
     tag.resource.refUpdates[0].name = 'refs/tags/main';
     expect(decide('cash-collection', CASH, event(tag)).action).toBe('ignore');
     const deleted = fixture('git.push');
     deleted.resource.refUpdates[0].newObjectId = '0'.repeat(40);
-    expect(decide('cash-collection', CASH, event(deleted))).toMatchObject({ action: 'ignore', reason: /deleted/ });
+    expect(decide('cash-collection', CASH, event(deleted))).toMatchObject({
+      action: 'ignore',
+      reason: /deleted/,
+    });
   });
 
   it('starts on a newly created branch (all-zero old object id)', () => {
@@ -78,7 +87,10 @@ describe('decide', () => {
     expect(decide('poultry-sale', POULTRY, event(active)).action).toBe('ignore');
     const release = fixture('git.pullrequest.merged');
     release.resource.targetRefName = 'refs/heads/release';
-    expect(decide('poultry-sale', POULTRY, event(release))).toMatchObject({ action: 'ignore', branch: 'release' });
+    expect(decide('poultry-sale', POULTRY, event(release))).toMatchObject({
+      action: 'ignore',
+      branch: 'release',
+    });
   });
 
   it('never starts an unhandled event type', () => {
@@ -94,22 +106,33 @@ describe('decide', () => {
 
   it('starts a push only for the configured repository and branch with a live commit', () => {
     const names = fc.constantFrom('Fabrikam-Fiber-Git', 'fabrikam-fiber-git', 'Other');
-    const refs = fc.constantFrom('refs/heads/main', 'refs/heads/MAIN', 'refs/heads/dev', 'refs/tags/v1', 'main');
+    const refs = fc.constantFrom(
+      'refs/heads/main',
+      'refs/heads/MAIN',
+      'refs/heads/dev',
+      'refs/tags/v1',
+      'main',
+    );
     const commits = fc.oneof(fc.constant('0'.repeat(40)), fc.stringMatching(/^[0-9a-f]{40}$/));
     fc.assert(
-      fc.property(names, names, fc.array(fc.record({ name: refs, newObjectId: commits }), { minLength: 1 }), (name, project, refUpdates) => {
-        const d = decide('cash-collection', CASH, {
-          kind: 'push',
-          eventType: 'git.push',
-          repository: { id: CASH.repository.id, name, projectName: project },
-          refUpdates,
-        });
-        const repoOk = name !== 'Other' && project !== 'Other';
-        const ref = refUpdates.find((r) => r.name.toLowerCase() === 'refs/heads/main');
-        if (!repoOk) expect(d.action).toBe('forbid');
-        else if (!ref || /^0+$/.test(ref.newObjectId)) expect(d.action).toBe('ignore');
-        else expect(d).toMatchObject({ action: 'start', request: { commit: ref.newObjectId } });
-      }),
+      fc.property(
+        names,
+        names,
+        fc.array(fc.record({ name: refs, newObjectId: commits }), { minLength: 1 }),
+        (name, project, refUpdates) => {
+          const d = decide('cash-collection', CASH, {
+            kind: 'push',
+            eventType: 'git.push',
+            repository: { id: CASH.repository.id, name, projectName: project },
+            refUpdates,
+          });
+          const repoOk = name !== 'Other' && project !== 'Other';
+          const ref = refUpdates.find((r) => r.name.toLowerCase() === 'refs/heads/main');
+          if (!repoOk) expect(d.action).toBe('forbid');
+          else if (!ref || /^0+$/.test(ref.newObjectId)) expect(d.action).toBe('ignore');
+          else expect(d).toMatchObject({ action: 'start', request: { commit: ref.newObjectId } });
+        },
+      ),
     );
   });
 });
@@ -136,6 +159,8 @@ describe('clientRequestToken', () => {
         if (s1 !== s2) expect(clientRequestToken(s2, commit)).not.toBe(t);
       }),
     );
-    expect(clientRequestToken('cash-collection', PUSH_COMMIT)).not.toBe(clientRequestToken('cash-collection', MERGE_COMMIT));
+    expect(clientRequestToken('cash-collection', PUSH_COMMIT)).not.toBe(
+      clientRequestToken('cash-collection', MERGE_COMMIT),
+    );
   });
 });

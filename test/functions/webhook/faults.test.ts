@@ -34,7 +34,12 @@ const pipelineFaults: [string, () => Error][] = [
     'throttling',
     () =>
       Object.assign(
-        new CodePipelineServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata, message: 'Rate exceeded' }),
+        new CodePipelineServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata,
+          message: 'Rate exceeded',
+        }),
         { $retryable: { throttling: true } },
       ),
   ],
@@ -63,11 +68,23 @@ const pipelineFaults: [string, () => Error][] = [
         code: 'ETIMEDOUT',
       }),
   ],
-  ['the request deadline', () => Object.assign(new Error('request deadline of 8000 ms passed'), { name: 'AbortError' })],
-  ['a refused connection', () => Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' })],
+  [
+    'the request deadline',
+    () => Object.assign(new Error('request deadline of 8000 ms passed'), { name: 'AbortError' }),
+  ],
+  [
+    'a refused connection',
+    () => Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' }),
+  ],
   [
     'a server error',
-    () => new CodePipelineServiceException({ name: 'InternalFailure', $fault: 'server', $metadata, message: 'oops' }),
+    () =>
+      new CodePipelineServiceException({
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata,
+        message: 'oops',
+      }),
   ],
 ];
 
@@ -95,7 +112,10 @@ describe('webhook faults: StartPipelineExecution', () => {
   it('flags throttling in the log', async () => {
     h.codePipeline.on(StartPipelineExecutionCommand).rejects(pipelineFaults[0][1]());
     await h.call(apiEvent());
-    expect(h.logs()[0]).toMatchObject({ throttled: true, error: { requestId: 'aws-req-1', httpStatusCode: 400 } });
+    expect(h.logs()[0]).toMatchObject({
+      throttled: true,
+      error: { requestId: 'aws-req-1', httpStatusCode: 400 },
+    });
   });
 
   it('answers 503 when CodePipeline returns no execution id', async () => {
@@ -117,7 +137,12 @@ const secretFaults: [string, () => Error][] = [
   [
     'throttling',
     () =>
-      new SecretsManagerServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata, message: 'Rate exceeded' }),
+      new SecretsManagerServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata,
+        message: 'Rate exceeded',
+      }),
   ],
   [
     'access denied',
@@ -129,7 +154,10 @@ const secretFaults: [string, () => Error][] = [
         message: 'not authorized to perform: secretsmanager:GetSecretValue',
       }),
   ],
-  ['a missing secret', () => new ResourceNotFoundException({ $metadata, message: 'can’t find the specified secret' })],
+  [
+    'a missing secret',
+    () => new ResourceNotFoundException({ $metadata, message: 'can’t find the specified secret' }),
+  ],
   ['a KMS decryption failure', () => new DecryptionFailure({ $metadata, message: 'kms' })],
   ['an internal error', () => new InternalServiceError({ $metadata, message: 'internal' })],
   ['a timeout', () => Object.assign(new Error('requestTimeout exceeded'), { name: 'TimeoutError' })],
@@ -155,17 +183,20 @@ describe('webhook faults: GetSecretValue', () => {
     ['plain text', 'cash-S3cret-plain'],
     ['JSON without a password', JSON.stringify({ username: 'azure-devops', pass: 'cash-S3cret-x' })],
     ['JSON with a numeric password', '{"username":"azure-devops","password":12345678}'],
-  ])('answers 503 for a secret that is %s, logging neither the value nor the request credentials', async (_what, SecretString) => {
-    h.secretsManager.on(GetSecretValueCommand).resolves({ SecretString });
-    const res = await h.call(apiEvent());
-    expect(res.statusCode).toBe(503);
-    expect(h.logs()[0]).toMatchObject({ level: 'ERROR', errorName: 'SecretInvalidError' });
-    const output = h.output.join('\n');
-    expect(output).not.toContain('cash-S3cret');
-    expect(output).not.toContain('12345678');
-    expect(output).not.toContain(CASH.password);
-    expect(h.codePipeline.calls()).toHaveLength(0);
-  });
+  ])(
+    'answers 503 for a secret that is %s, logging neither the value nor the request credentials',
+    async (_what, SecretString) => {
+      h.secretsManager.on(GetSecretValueCommand).resolves({ SecretString });
+      const res = await h.call(apiEvent());
+      expect(res.statusCode).toBe(503);
+      expect(h.logs()[0]).toMatchObject({ level: 'ERROR', errorName: 'SecretInvalidError' });
+      const output = h.output.join('\n');
+      expect(output).not.toContain('cash-S3cret');
+      expect(output).not.toContain('12345678');
+      expect(output).not.toContain(CASH.password);
+      expect(h.codePipeline.calls()).toHaveLength(0);
+    },
+  );
 
   it('answers 503 for a binary secret', async () => {
     h.secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2]) });
@@ -188,7 +219,10 @@ describe('webhook faults: anything unexpected', () => {
     });
     const res = await h.call(apiEvent());
     expect(res.statusCode).toBe(503);
-    expect(h.logs()[0]).toMatchObject({ level: 'ERROR', error: { message: expect.stringContaining('a string') } });
+    expect(h.logs()[0]).toMatchObject({
+      level: 'ERROR',
+      error: { message: expect.stringContaining('a string') },
+    });
   });
 
   it('answers 503 when the event itself is not the shape API Gateway promises', async () => {

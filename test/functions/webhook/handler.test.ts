@@ -155,13 +155,22 @@ describe('webhook handler: variations that do not start a pipeline', () => {
   });
 
   it.each([
-    ['another repository name', (b: ReturnType<typeof fixture>) => (b.resource.repository.name = 'Other-Repo')],
-    ['another Azure DevOps project', (b: ReturnType<typeof fixture>) => (b.resource.repository.project.name = 'Other')],
+    [
+      'another repository name',
+      (b: ReturnType<typeof fixture>) => (b.resource.repository.name = 'Other-Repo'),
+    ],
+    [
+      'another Azure DevOps project',
+      (b: ReturnType<typeof fixture>) => (b.resource.repository.project.name = 'Other'),
+    ],
     [
       'another repository id',
       (b: ReturnType<typeof fixture>) => (b.resource.repository.id = '00000000-0000-4000-8000-000000000000'),
     ],
-    ['no repository id when one is configured', (b: ReturnType<typeof fixture>) => delete b.resource.repository.id],
+    [
+      'no repository id when one is configured',
+      (b: ReturnType<typeof fixture>) => delete b.resource.repository.id,
+    ],
   ])('refuses a push from %s with 403', async (_what, mutate) => {
     const body = fixture('git.push');
     mutate(body);
@@ -214,7 +223,11 @@ describe('webhook handler: malformed bodies get 400 naming what is missing', () 
     ['the resource', (b) => delete b.resource, 'resource'],
     ['the event type', (b) => delete b.eventType, 'eventType'],
     ['a ref name', (b) => delete b.resource.refUpdates[0].name, 'resource.refUpdates[0].name'],
-    ['a hex commit', (b) => (b.resource.refUpdates[0].newObjectId = 'HEAD'), 'resource.refUpdates[0].newObjectId'],
+    [
+      'a hex commit',
+      (b) => (b.resource.refUpdates[0].newObjectId = 'HEAD'),
+      'resource.refUpdates[0].newObjectId',
+    ],
   ];
   it.each(cases)('answers 400 for a push without %s', async (_what, mutate, field) => {
     const body = fixture('git.push');
@@ -229,7 +242,11 @@ describe('webhook handler: malformed bodies get 400 naming what is missing', () 
     const body = fixture('git.pullrequest.merged');
     delete body.resource.lastMergeCommit;
     const res = await h.call(
-      apiEvent({ service: 'poultry-sale', body, authorization: basicAuth(POULTRY.username, POULTRY.password) }),
+      apiEvent({
+        service: 'poultry-sale',
+        body,
+        authorization: basicAuth(POULTRY.username, POULTRY.password),
+      }),
     );
     expect(res.statusCode).toBe(400);
     expect(res.json.reason).toContain('resource.lastMergeCommit');
@@ -274,9 +291,25 @@ describe('webhook handler: credentials', () => {
     expect(startCalls()).toEqual([]);
   });
 
+  it('accepts a rotated password at once, a few seconds after the secret was cached', async () => {
+    // Given the secret cached, then rotated in Secrets Manager 5 s later
+    expect((await h.call(apiEvent())).json.status).toBe('started');
+    const rotated = { username: CASH.username, password: 'rotated-password-2' };
+    h.secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(rotated) });
+    h.clock.now += 5_000;
+    // When Azure DevOps sends the new password, then the push starts
+    const res = await h.call(apiEvent({ authorization: basicAuth(rotated.username, rotated.password) }));
+    expect(res.json.status).toBe('started');
+    // And the old password no longer works
+    expect((await h.call(apiEvent())).statusCode).toBe(401);
+  });
+
   it('accepts the scheme name in any case and the header name in any case', async () => {
     const event = apiEvent({ authorization: null });
-    event.headers = { ...event.headers, Authorization: basicAuth(CASH.username, CASH.password).replace('Basic', 'bAsIc') };
+    event.headers = {
+      ...event.headers,
+      Authorization: basicAuth(CASH.username, CASH.password).replace('Basic', 'bAsIc'),
+    };
     const res = await h.call(event);
     expect(res.json.status).toBe('started');
   });
@@ -404,16 +437,17 @@ describe('webhook handler: logs and metrics', () => {
   wrongRepo.resource.repository.name = 'Other';
   const otherBranch = fixture('git.push');
   otherBranch.resource.refUpdates[0].name = 'refs/heads/dev';
-  const outcomes: [keyof typeof WEBHOOK_METRICS, () => ReturnType<typeof apiEvent>, (h: Harness) => void][] = [
-    ['started', () => apiEvent(), () => {}],
-    ['ignored', () => apiEvent({ body: otherBranch }), () => {}],
-    ['unauthorized', () => apiEvent({ authorization: null }), () => {}],
-    ['forbidden', () => apiEvent({ body: wrongRepo }), () => {}],
-    ['badRequest', () => apiEvent({ body: '{}' }), () => {}],
-    ['notFound', () => apiEvent({ service: 'nope' }), () => {}],
-    ['tooLarge', () => apiEvent({ body: ' '.repeat(MAX_BODY_BYTES + 1) }), () => {}],
-    ['retryable', () => apiEvent(), (x) => x.codePipeline.onAnyCommand().rejects(new Error('boom'))],
-  ];
+  const outcomes: [keyof typeof WEBHOOK_METRICS, () => ReturnType<typeof apiEvent>, (h: Harness) => void][] =
+    [
+      ['started', () => apiEvent(), () => {}],
+      ['ignored', () => apiEvent({ body: otherBranch }), () => {}],
+      ['unauthorized', () => apiEvent({ authorization: null }), () => {}],
+      ['forbidden', () => apiEvent({ body: wrongRepo }), () => {}],
+      ['badRequest', () => apiEvent({ body: '{}' }), () => {}],
+      ['notFound', () => apiEvent({ service: 'nope' }), () => {}],
+      ['tooLarge', () => apiEvent({ body: ' '.repeat(MAX_BODY_BYTES + 1) }), () => {}],
+      ['retryable', () => apiEvent(), (x) => x.codePipeline.onAnyCommand().rejects(new Error('boom'))],
+    ];
   it.each(outcomes)('counts outcome %s with its own metric, once', async (outcome, event, arrange) => {
     arrange(h);
     await h.call(event());

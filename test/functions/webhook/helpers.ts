@@ -88,7 +88,9 @@ export function apiEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
     'user-agent': 'VSServices/16.255.35115.1',
-    ...(options.authorization === null ? {} : { authorization: options.authorization ?? basicAuth(CASH.username, CASH.password) }),
+    ...(options.authorization === null
+      ? {}
+      : { authorization: options.authorization ?? basicAuth(CASH.username, CASH.password) }),
     ...options.headers,
   };
   const rawPath = options.rawPath ?? `/webhook/${service}`;
@@ -103,7 +105,13 @@ export function apiEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
       apiId: 'api1234567',
       domainName: 'api1234567.execute-api.us-east-1.amazonaws.com',
       domainPrefix: 'api1234567',
-      http: { method: 'POST', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'VSServices' },
+      http: {
+        method: 'POST',
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.7',
+        userAgent: 'VSServices',
+      },
       requestId: 'req-1',
       routeKey: 'POST /webhook/{service}',
       stage: '$default',
@@ -175,7 +183,10 @@ export function harness(options: { settings?: SettingsResult; projects?: Webhook
   });
   secretsManager.onAnyCommand().callsFake((input: { SecretId: string }) => {
     const value = CREDENTIALS[input.SecretId];
-    if (!value) throw Object.assign(new Error('Secrets Manager can’t find the specified secret.'), { name: 'ResourceNotFoundException' });
+    if (!value)
+      throw Object.assign(new Error('Secrets Manager can’t find the specified secret.'), {
+        name: 'ResourceNotFoundException',
+      });
     return { SecretString: JSON.stringify(value) };
   });
   const clock = { now: 1_000_000 };
@@ -208,8 +219,8 @@ export function harness(options: { settings?: SettingsResult; projects?: Webhook
       parsed()
         .filter((l) => '_aws' in l)
         .flatMap((l) =>
-          (l._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics.flatMap((d) =>
-            d.Metrics.map((m) => m.Name),
+          (l._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics.flatMap(
+            (d) => d.Metrics.map((m) => m.Name),
           ),
         ),
     async call(event) {

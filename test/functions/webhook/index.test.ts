@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WEBHOOK_PROJECTS_ENV } from '../../../src/functions/webhook/settings';
+import { fakeAwsEnv } from './fake-aws';
 import { apiEvent, captureOutput, CASH, PROJECTS, PUSH_COMMIT } from './helpers';
 
 /** The deployed entry point: wiring from the environment at cold start, and what the bundle may contain. */
@@ -17,7 +18,8 @@ type Entry = typeof import('../../../src/functions/webhook/index');
 
 async function coldStart(env: Record<string, string | undefined>): Promise<Entry> {
   vi.resetModules();
-  for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+  // Belt and braces: should a call escape the mocks, it goes to a closed local port, never to AWS.
+  for (const [k, v] of Object.entries({ ...fakeAwsEnv('http://127.0.0.1:9'), ...env })) vi.stubEnv(k, v);
   return import('../../../src/functions/webhook/index');
 }
 
@@ -47,8 +49,14 @@ describe('webhook entry point (index.ts)', () => {
     expect(typed).toBe(handler);
     const res = await handler(apiEvent());
     expect(res.statusCode).toBe(202);
-    expect(JSON.parse(res.body ?? '')).toEqual({ status: 'started', executionId: 'exec-index', commit: PUSH_COMMIT });
-    expect(cp.commandCalls(StartPipelineExecutionCommand)[0].args[0].input.name).toBe('berth-cash-collection');
+    expect(JSON.parse(res.body ?? '')).toEqual({
+      status: 'started',
+      executionId: 'exec-index',
+      commit: PUSH_COMMIT,
+    });
+    expect(cp.commandCalls(StartPipelineExecutionCommand)[0].args[0].input.name).toBe(
+      'berth-cash-collection',
+    );
     const emf = out.lines.map((l) => JSON.parse(l)).find((l) => '_aws' in l);
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Berth');
     expect(emf.service).toBe('berth-webhook');
@@ -79,6 +87,7 @@ describe('webhook bundle', () => {
   it('bundles for Node.js 22 without CDK and with nothing from the repo but the webhook and config/names', async () => {
     const result = await build({
       entryPoints: [ENTRY],
+      absWorkingDir: REPO,
       bundle: true,
       platform: 'node',
       target: 'node22',
@@ -91,7 +100,9 @@ describe('webhook bundle', () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((i) => /aws-cdk-lib|(^|\/)constructs\/|cdk-nag/.test(i))).toEqual([]);
     const own = inputs.filter((i) => !i.includes('node_modules/'));
-    expect(own.filter((i) => !i.startsWith('src/functions/webhook/') && i !== 'src/config/names.ts')).toEqual([]);
+    expect(own.filter((i) => !i.startsWith('src/functions/webhook/') && i !== 'src/config/names.ts')).toEqual(
+      [],
+    );
     expect(inputs.some((i) => i.includes('@aws-sdk/client-codepipeline'))).toBe(true);
   });
 });

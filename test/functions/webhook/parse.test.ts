@@ -34,11 +34,18 @@ describe('serviceFromPath', () => {
 describe('decodeBody', () => {
   it('passes plain text through and decodes base64 when flagged', () => {
     expect(decodeBody('{"a":1}', false)).toEqual({ ok: true, text: '{"a":1}' });
-    expect(decodeBody(Buffer.from('{"é":1}').toString('base64'), true)).toEqual({ ok: true, text: '{"é":1}' });
+    expect(decodeBody(Buffer.from('{"é":1}').toString('base64'), true)).toEqual({
+      ok: true,
+      text: '{"é":1}',
+    });
   });
 
   it('calls a missing or empty body missing', () => {
-    expect(decodeBody(undefined, false)).toMatchObject({ ok: false, tooLarge: false, reason: 'body is missing' });
+    expect(decodeBody(undefined, false)).toMatchObject({
+      ok: false,
+      tooLarge: false,
+      reason: 'body is missing',
+    });
     expect(decodeBody('', true)).toMatchObject({ ok: false, tooLarge: false });
   });
 
@@ -54,7 +61,11 @@ describe('decodeBody', () => {
     const exact = 'x'.repeat(MAX_BODY_BYTES);
     expect(decodeBody(exact, false).ok).toBe(true);
     expect(decodeBody(Buffer.from(exact).toString('base64'), true).ok).toBe(true);
-    expect(decodeBody(exact + 'x', false)).toMatchObject({ ok: false, tooLarge: true, bytes: MAX_BODY_BYTES + 1 });
+    expect(decodeBody(exact + 'x', false)).toMatchObject({
+      ok: false,
+      tooLarge: true,
+      bytes: MAX_BODY_BYTES + 1,
+    });
     expect(decodeBody(Buffer.from(exact + 'x').toString('base64'), true)).toMatchObject({ tooLarge: true });
   });
 });
@@ -97,7 +108,9 @@ describe('parseWebhookBody', () => {
     delete body.id;
     body.resource.refUpdates[0].newObjectId = PUSH_COMMIT.toUpperCase();
     const parsed = parseWebhookBody(`\ufeff${JSON.stringify(body)}`);
-    expect(parsed.ok && parsed.event.kind === 'push' && parsed.event.refUpdates[0].newObjectId).toBe(PUSH_COMMIT);
+    expect(parsed.ok && parsed.event.kind === 'push' && parsed.event.refUpdates[0].newObjectId).toBe(
+      PUSH_COMMIT,
+    );
     expect(parsed.ok && parsed.event.id).toBeUndefined();
   });
 
@@ -144,10 +157,17 @@ describe('parseWebhookBody', () => {
 
   it('never throws, whatever text or JSON it is given', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ eventType: 'git.push', resource: v }))), (text) => {
-        const parsed = parseWebhookBody(text);
-        expect(typeof parsed.ok).toBe('boolean');
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify({ eventType: 'git.push', resource: v })),
+        ),
+        (text) => {
+          const parsed = parseWebhookBody(text);
+          expect(typeof parsed.ok).toBe('boolean');
+        },
+      ),
       { numRuns: 500 },
     );
   });

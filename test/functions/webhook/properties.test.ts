@@ -63,7 +63,10 @@ const mutatedPayload = fc
   .tuple(
     fc.constantFrom('git.push', 'git.pullrequest.merged'),
     fc.array(
-      fc.tuple(fc.constantFrom(...PATHS), fc.option(fc.oneof(interesting, fc.jsonValue()), { nil: undefined })),
+      fc.tuple(
+        fc.constantFrom(...PATHS),
+        fc.option(fc.oneof(interesting, fc.jsonValue()), { nil: undefined }),
+      ),
       { maxLength: 4 },
     ),
   )
@@ -72,7 +75,8 @@ const mutatedPayload = fc
     for (const [path, value] of edits) {
       const keys = path.split('.');
       let node = body;
-      for (const k of keys.slice(0, -1)) node = node !== null && typeof node === 'object' ? node[k] : undefined;
+      for (const k of keys.slice(0, -1))
+        node = node !== null && typeof node === 'object' ? node[k] : undefined;
       if (node === null || typeof node !== 'object') continue;
       const last = keys[keys.length - 1];
       if (value === undefined) delete node[last];
@@ -88,7 +92,11 @@ const body = fc.oneof(
   { weight: 1, arbitrary: fc.constant(undefined) },
 );
 
-type Auth = { kind: 'none' } | { kind: 'raw'; value: string } | { kind: 'basic'; user: string; password: string } | { kind: 'valid'; of: string };
+type Auth =
+  | { kind: 'none' }
+  | { kind: 'raw'; value: string }
+  | { kind: 'basic'; user: string; password: string }
+  | { kind: 'valid'; of: string };
 
 const auth: fc.Arbitrary<Auth> = fc.oneof(
   fc.constant({ kind: 'none' as const }),
@@ -169,7 +177,9 @@ describe('webhook handler properties', () => {
         expect(res.headers?.['Content-Type']).toBe('application/json');
         const json = JSON.parse(res.body ?? '');
         expect(typeof json.status).toBe('string');
-        expect(res.statusCode === 202 ? json.status === 'started' || json.status === 'ignored' : true).toBe(true);
+        expect(res.statusCode === 202 ? json.status === 'started' || json.status === 'ignored' : true).toBe(
+          true,
+        );
         expect(res.statusCode === 401 ? res.headers?.['WWW-Authenticate'] : 'n/a').toBeTruthy();
       }),
       { numRuns: 400 },
@@ -194,7 +204,11 @@ describe('webhook handler properties', () => {
 
   it('starts only the configured repository and branch, pinned to a commit the payload names', async () => {
     let started = 0;
-    const validRequest = request.map((r) => ({ ...r, useParam: true, auth: { kind: 'valid', of: r.service } as Auth }));
+    const validRequest = request.map((r) => ({
+      ...r,
+      useParam: true,
+      auth: { kind: 'valid', of: r.service } as Auth,
+    }));
     await fc.assert(
       fc.asyncProperty(
         validRequest.filter((r) => SERVICES.includes(r.service)),

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SecretCache, SecretInvalidError, SecretUnavailableError } from '../../../src/functions/webhook/secret-cache';
+import {
+  SecretCache,
+  SecretInvalidError,
+  SecretUnavailableError,
+} from '../../../src/functions/webhook/secret-cache';
 
 const ID = 'berth/cash-collection/webhook';
 const signal = new AbortController().signal;

@@ -36,11 +36,31 @@ describe('loadSettings', () => {
     ['blank', '  ', 'not set'],
     ['not JSON', '{', 'not valid JSON'],
     ['an array', '[]', 'invalid'],
-    ['missing the pipeline name', '{"a":{"secretId":"s","repository":{"project":"p","name":"n"},"branch":"main"}}', 'a.pipelineName'],
-    ['an empty branch', '{"a":{"pipelineName":"p","secretId":"s","repository":{"project":"p","name":"n"},"branch":""}}', 'a.branch'],
-    ['a branch of only refs/heads/', '{"a":{"pipelineName":"p","secretId":"s","repository":{"project":"p","name":"n"},"branch":"refs/heads/"}}', 'a.branch'],
-    ['a repository id that is not a GUID', '{"a":{"pipelineName":"p","secretId":"s","repository":{"project":"p","name":"n","id":"x"},"branch":"m"}}', 'a.repository.id'],
-    ['a pipeline name CodePipeline refuses', '{"a":{"pipelineName":"a b","secretId":"s","repository":{"project":"p","name":"n"},"branch":"m"}}', 'a.pipelineName'],
+    [
+      'missing the pipeline name',
+      '{"a":{"secretId":"s","repository":{"project":"p","name":"n"},"branch":"main"}}',
+      'a.pipelineName',
+    ],
+    [
+      'an empty branch',
+      '{"a":{"pipelineName":"p","secretId":"s","repository":{"project":"p","name":"n"},"branch":""}}',
+      'a.branch',
+    ],
+    [
+      'a branch of only refs/heads/',
+      '{"a":{"pipelineName":"p","secretId":"s","repository":{"project":"p","name":"n"},"branch":"refs/heads/"}}',
+      'a.branch',
+    ],
+    [
+      'a repository id that is not a GUID',
+      '{"a":{"pipelineName":"p","secretId":"s","repository":{"project":"p","name":"n","id":"x"},"branch":"m"}}',
+      'a.repository.id',
+    ],
+    [
+      'a pipeline name CodePipeline refuses',
+      '{"a":{"pipelineName":"a b","secretId":"s","repository":{"project":"p","name":"n"},"branch":"m"}}',
+      'a.pipelineName',
+    ],
   ])('returns an error naming the problem when the value is %s', (_what, raw, expected) => {
     const result = loadSettings(raw);
     expect(result.ok).toBe(false);

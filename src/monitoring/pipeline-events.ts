@@ -1,0 +1,122 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { BerthFunction } from '../common/berth-function';
+import { acknowledge } from '../nag';
+import {
+  pipelineEventsEnvironment,
+  type PipelineEventsProjectSettings,
+} from '../functions/pipeline-events/settings';
+
+export interface PipelineEventsProps {
+  /** Berth's pipelines by name; events of any other pipeline never reach the function. */
+  readonly pipelines: Readonly<Record<string, PipelineEventsProjectSettings>>;
+  /** Azure DevOps base URL for commit statuses. */
+  readonly azureDevOpsUrl: string;
+  /** The platform alarm topic failures are published to. */
+  readonly topic: sns.ITopic;
+  /** Physical function name. @default - generated */
+  readonly functionName?: string;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Metric namespace of the function's Powertools metrics. */
+export const PIPELINE_METRICS_NAMESPACE = 'Berth';
+
+/**
+ * Reacts to execution state changes of Berth's pipelines: a failed execution becomes a readable message on the
+ * alarm topic (project, stage, commit, link), and every start and end becomes a commit status in Azure DevOps.
+ * Events the function cannot handle after retries land in an encrypted dead-letter queue.
+ */
+export class PipelineEvents extends Construct {
+  readonly handler: BerthFunction;
+  readonly rule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: PipelineEventsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const names = Object.keys(props.pipelines);
+    const settings = Object.values(props.pipelines);
+
+    this.handler = new BerthFunction(this, 'Handler', {
+      handlerDir: 'pipeline-events',
+      functionName: props.functionName,
+      description: 'Berth pipeline events: failure notifications and Azure DevOps commit statuses',
+      timeout: Duration.seconds(30),
+      logRetention: props.logRetention,
+      environment: {
+        ...pipelineEventsEnvironment({
+          pipelines: props.pipelines,
+          azureDevOpsUrl: props.azureDevOpsUrl,
+          topicArn: props.topic.topicArn,
+        }),
+        POWERTOOLS_SERVICE_NAME: props.functionName ?? 'berth-pipeline-events',
+        POWERTOOLS_METRICS_NAMESPACE: PIPELINE_METRICS_NAMESPACE,
+      },
+    });
+    const role = this.handler.role;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadBerthPipelineExecutions',
+        actions: ['codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions'],
+        resources: names.map((n) => stack.formatArn({ service: 'codepipeline', resource: n })),
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadProjectPats',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: settings.map((p) =>
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${p.patSecretId}-??????`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
+    props.topic.grantPublish(role);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the EventBridge rule target below.',
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5',
+      'kms:GenerateDataKey* is what SNS needs to publish to the topic encrypted with the platform key; it is limited to that key.',
+      ['Action::kms:GenerateDataKey*'],
+    );
+
+    this.rule = new events.Rule(this, 'Rule', {
+      description: 'Execution state changes of Berth pipelines',
+      eventPattern: {
+        source: ['aws.codepipeline'],
+        detailType: ['CodePipeline Pipeline Execution State Change'],
+        detail: { pipeline: names },
+      },
+      targets: [
+        new targets.LambdaFunction(this.handler.function, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+  }
+}
