@@ -154,6 +154,7 @@ export class PlatformStack extends Stack {
       listener: this.loadBalancer.listener,
       loadBalancerFullName: this.loadBalancer.loadBalancer.loadBalancerFullName,
       verifySecurityGroup: this.verifySecurityGroup,
+      loadBalancerDnsName: this.loadBalancer.loadBalancer.loadBalancerDnsName,
       alarmTopic: this.alarms.topic,
     };
   }

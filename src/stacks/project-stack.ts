@@ -4,7 +4,8 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { projectNames } from '../config/names';
+import { cloneUrl, projectNames } from '../config/names';
+import { DeliveryPipeline } from '../project/pipeline/pipeline';
 import type { ParsedConfig, ParsedProject } from '../config/schema';
 import { ArtifactsBucket } from '../project/artifacts';
 import { ProjectRegistry } from '../project/registry';
@@ -19,6 +20,8 @@ export interface SharedResources {
   readonly capacityProviderName: string;
   readonly listener: elbv2.IApplicationListener;
   readonly loadBalancerFullName: string;
+  /** DNS name of the internal ALB, for the Verify stage. */
+  readonly loadBalancerDnsName: string;
   /** Security group of the pipelines' Verify stage, admitted by the ALB. */
   readonly verifySecurityGroup: ec2.ISecurityGroup;
   /** The platform's alarm topic. */
@@ -37,6 +40,7 @@ export class ProjectStack extends Stack {
   readonly secrets: ProjectSecrets;
   readonly artifacts: ArtifactsBucket;
   readonly service: ProjectService;
+  readonly pipeline: DeliveryPipeline;
 
   constructor(scope: Construct, id: string, props: ProjectStackProps) {
     super(scope, id, props);
@@ -77,6 +81,35 @@ export class ProjectStack extends Stack {
       logRetention: retentionDays(config.logRetentionDays),
     });
 
+    this.pipeline = new DeliveryPipeline(this, 'Delivery', {
+      pipelineName: names.pipeline,
+      projectName: project.name,
+      repositoryUrl: cloneUrl(config, project),
+      branch: project.repository.branch,
+      repositoryName: project.repository.name,
+      patSecret: this.secrets.pat,
+      artifactsBucket: this.artifacts.bucket,
+      repository: this.registry.repository,
+      service: this.service.service,
+      clusterName: shared.cluster.clusterName,
+      serviceName: names.service,
+      containerName: this.service.container.containerName,
+      taskRoles: [this.service.taskDefinition.taskRole, this.service.taskDefinition.obtainExecutionRole()],
+      imageTagParameterName: names.imageTagParameter,
+      desiredCount: s.desiredCount,
+      minCount: s.minCount,
+      maxCount: s.maxCount,
+      testCommand: project.pipeline.testCommand,
+      scanSeverity: project.pipeline.scanSeverity,
+      approval: project.pipeline.approval,
+      approvalTopic: shared.alarmTopic,
+      vpc: shared.vpc,
+      verifySecurityGroup: shared.verifySecurityGroup,
+      healthUrl: `http://${shared.loadBalancerDnsName}${s.healthCheckPath}`,
+      logRetention: retentionDays(config.logRetentionDays),
+    });
+
+    new CfnOutput(this, 'PipelineName', { value: names.pipeline });
     new CfnOutput(this, 'RepositoryUri', { value: this.registry.repository.repositoryUri });
     new CfnOutput(this, 'PatSecretName', { value: names.patSecret });
     new CfnOutput(this, 'WebhookSecretName', { value: names.webhookSecret });

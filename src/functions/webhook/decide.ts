@@ -29,7 +29,9 @@ const DELETED = /^0{40}$/;
  * Derived from the commit rather than the event id on purpose: completing a pull request sends both a
  * `git.pullrequest.merged` and a `git.push` event (different ids) for the same merge commit, and Azure DevOps
  * redelivers an event after a 503 or a timeout. CodePipeline treats a repeated token as the same request,
- * so all of these start at most one execution of that commit.
+ * so all of these start at most one execution of that commit. (The flip side: pushing a branch back to a
+ * commit that was already built, within CodePipeline's idempotency window, does not start it again; run
+ * the pipeline by hand for such a rollback.)
  */
 export function clientRequestToken(service: string, commit: string): string {
   return createHash('sha256').update(`${service}:${commit}`, 'utf8').digest('hex');

@@ -6,7 +6,7 @@ import { describeAwsError, type PipelineStarter } from './aws';
 import { decide } from './decide';
 import { WEBHOOK_METRICS } from './metrics';
 import { decodeBody, MAX_BODY_BYTES, parseWebhookBody, serviceFromPath } from './parse';
-import { toResponse, type Answer } from './responses';
+import { STATUS_CODES, toResponse, type Answer } from './responses';
 import type { SecretCache } from './secret-cache';
 import type { SettingsResult } from './settings';
 
@@ -40,6 +40,8 @@ interface RequestLog {
   project?: string;
   eventId?: string;
   eventType?: string;
+  /** The payload's repository name (a 403 says which repository knocked). */
+  repository?: string;
   commit?: string;
   branch?: string;
   executionId?: string;
@@ -97,12 +99,14 @@ async function handleRequest(
   if (service === undefined) return { answer: { outcome: 'notFound', reason: 'no service in the path' } };
   log.project = clip(service);
   const project = deps.settings.projects.get(service);
-  if (project === undefined)
+  if (project === undefined) {
     return { answer: { outcome: 'notFound', reason: 'no webhook for this service' } };
+  }
 
   const given = parseBasicAuth(headerValue(event.headers, 'authorization'));
-  if (given === undefined)
+  if (given === undefined) {
     return { answer: { outcome: 'unauthorized', reason: 'basic authentication required' } };
+  }
 
   const { signal, dispose } = deadline(deps, context);
   try {
@@ -141,6 +145,7 @@ async function handleRequest(
       };
     }
 
+    if (parsed.event.kind !== 'other') log.repository = clip(parsed.event.repository.name);
     const decision = decide(service, project, parsed.event);
     if (decision.action === 'forbid') return { answer: { outcome: 'forbidden', reason: decision.reason } };
     if (decision.action === 'ignore') {
@@ -195,7 +200,7 @@ function report(
   context: Context | undefined,
 ): void {
   const { answer, error } = result;
-  const statusCode = toResponse(answer).statusCode;
+  const statusCode = STATUS_CODES[answer.outcome];
   try {
     if (context) deps.logger.addContext(context);
     const requestId = event?.requestContext?.requestId;

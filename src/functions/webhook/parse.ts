@@ -10,6 +10,7 @@ export const PUSH_EVENT = 'git.push';
 export const PR_MERGED_EVENT = 'git.pullrequest.merged';
 
 const COMMIT_ID = /^[0-9a-fA-F]{40}$/;
+const NO_COMMIT = /^0{40}$/;
 /** At most this many field problems are named in a 400, so a huge broken body cannot make a huge answer. */
 const MAX_PROBLEMS = 10;
 
@@ -39,8 +40,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes the body (base64 when API Gateway says so) and enforces the size limit on the decoded bytes. */
 export function decodeBody(body: string | undefined, isBase64Encoded: boolean | undefined): BodyResult {
-  if (typeof body !== 'string' || body === '')
+  if (typeof body !== 'string' || body === '') {
     return { ok: false, tooLarge: false, reason: 'body is missing' };
+  }
   if (!isBase64Encoded) {
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes > MAX_BODY_BYTES) return { ok: false, tooLarge: true, bytes };
@@ -124,9 +126,11 @@ class FieldReader {
     return undefined;
   }
 
-  commit(parent: Json | undefined, key: string, path: string): string | undefined {
+  /** A 40-hex commit id; all zeros (git's "no commit") only where `zeroAllowed` (a deleted ref). */
+  commit(parent: Json | undefined, key: string, path: string, zeroAllowed: boolean): string | undefined {
     const v = parent?.[key];
-    if (typeof v === 'string' && COMMIT_ID.test(v)) return v.toLowerCase();
+    if (typeof v === 'string' && COMMIT_ID.test(v) && (zeroAllowed || !NO_COMMIT.test(v)))
+      return v.toLowerCase();
     if (parent !== undefined) this.problems.push(`${path} (a 40-hex commit id)`);
     return undefined;
   }
@@ -180,7 +184,7 @@ export function parseWebhookBody(text: string): ParseResult {
           return;
         }
         const name = r.string(item, 'name', `${path}.name`);
-        const newObjectId = r.commit(item, 'newObjectId', `${path}.newObjectId`);
+        const newObjectId = r.commit(item, 'newObjectId', `${path}.newObjectId`, true);
         if (name !== undefined && newObjectId !== undefined) refUpdates.push({ name, newObjectId });
       });
     }
@@ -193,7 +197,7 @@ export function parseWebhookBody(text: string): ParseResult {
   let mergeCommit: string | undefined;
   if (status === 'completed') {
     const last = r.object(resource, 'lastMergeCommit', 'resource.lastMergeCommit');
-    mergeCommit = r.commit(last, 'commitId', 'resource.lastMergeCommit.commitId');
+    mergeCommit = r.commit(last, 'commitId', 'resource.lastMergeCommit.commitId', false);
   }
   if (
     r.problems.length > 0 ||

@@ -411,6 +411,7 @@ describe('webhook handler: logs and metrics', () => {
       project: 'cash-collection',
       eventId: '03c164c2-8912-4d5e-8009-3707d5f83734',
       eventType: 'git.push',
+      repository: 'Fabrikam-Fiber-Git',
       commit: PUSH_COMMIT,
       branch: 'main',
       outcome: 'started',
@@ -419,6 +420,18 @@ describe('webhook handler: logs and metrics', () => {
       requestId: 'req-1',
     });
     expect(typeof logs[0].durationMs).toBe('number');
+  });
+
+  it('names the repository that knocked when it answers 403', async () => {
+    const body = fixture('git.push');
+    body.resource.repository.name = 'Intruder-Repo';
+    await h.call(apiEvent({ body }));
+    expect(h.logs()[0]).toMatchObject({
+      level: 'WARN',
+      outcome: 'forbidden',
+      statusCode: 403,
+      repository: 'Intruder-Repo',
+    });
   });
 
   it('never logs the Authorization header, the password or the body', async () => {

@@ -143,6 +143,15 @@ describe('parseWebhookBody', () => {
     expect(!parsed.ok && parsed.problems[10]).toMatch(/^and \d+ more$/);
   });
 
+  it('refuses the all-zero "no commit" as a merge commit', () => {
+    const body = fixture('git.pullrequest.merged');
+    body.resource.lastMergeCommit.commitId = '0'.repeat(40);
+    expect(parseWebhookBody(JSON.stringify(body))).toMatchObject({
+      ok: false,
+      problems: ['resource.lastMergeCommit.commitId (a 40-hex commit id)'],
+    });
+  });
+
   it('checks a PR merge commit only when the pull request is completed', () => {
     const active = fixture('git.pullrequest.merged');
     active.resource.status = 'active';

@@ -80,7 +80,7 @@ const mutatedPayload = fc
       if (node === null || typeof node !== 'object') continue;
       const last = keys[keys.length - 1];
       if (value === undefined) delete node[last];
-      else node[last] = value;
+      else node[last] = structuredClone(value); // generated objects are shared between runs
     }
     return body;
   });
