@@ -1,4 +1,8 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -15,6 +19,11 @@ import { CliError } from './errors';
 export interface AwsClients {
   readonly cloudFormation: CloudFormationClient;
   readonly secretsManager: SecretsManagerClient;
+  /** `berth status`'s clients; a factory may leave them out, and `status` then makes default ones. */
+  readonly codePipeline?: CodePipelineClient;
+  readonly ecs?: ECSClient;
+  readonly elbv2?: ElasticLoadBalancingV2Client;
+  readonly cloudWatch?: CloudWatchClient;
 }
 
 export type AwsClientFactory = (region: string) => AwsClients;
@@ -22,6 +31,10 @@ export type AwsClientFactory = (region: string) => AwsClients;
 export const defaultAwsClients: AwsClientFactory = (region) => ({
   cloudFormation: new CloudFormationClient({ region }),
   secretsManager: new SecretsManagerClient({ region }),
+  codePipeline: new CodePipelineClient({ region }),
+  ecs: new ECSClient({ region }),
+  elbv2: new ElasticLoadBalancingV2Client({ region }),
+  cloudWatch: new CloudWatchClient({ region }),
 });
 
 /** The region the CLI talks to: `AWS_REGION` when set, else the config's `region`. */

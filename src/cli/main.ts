@@ -2,7 +2,9 @@ import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { configPath } from '../config/load';
 import { connectCommand, PAT_ENV } from './commands/connect';
+import { planCommand } from './commands/plan';
 import { setPatCommand } from './commands/set-pat';
+import { statusCommand } from './commands/status';
 import { makeContext, type CliDeps, type Command } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, usageError } from './errors';
 import { Output, type CliIO } from './output';
@@ -17,7 +19,7 @@ export type { CliDeps } from './context';
 export type { CliIO } from './output';
 
 const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [setPatCommand, connectCommand].map((c) => [c.name, c]),
+  [setPatCommand, connectCommand, planCommand, statusCommand].map((c) => [c.name, c]),
 );
 
 const GLOBAL_OPTIONS = {

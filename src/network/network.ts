@@ -56,4 +56,19 @@ export class Network extends Construct {
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
   }
+
+  /** Ids of the NAT gateways, AZ-a then AZ-b (for the platform's NAT alarms). */
+  get natGatewayIds(): string[] {
+    return natGatewayIds(this.vpc);
+  }
+}
+
+/**
+ * Ids of the NAT gateways the VPC construct made in its public subnets, in subnet order (AZ-a, AZ-b). Empty for an
+ * imported VPC, whose subnets have no such children.
+ */
+export function natGatewayIds(vpc: ec2.IVpc): string[] {
+  return vpc.publicSubnets.flatMap((subnet) =>
+    subnet.node.children.filter((c): c is ec2.CfnNatGateway => c instanceof ec2.CfnNatGateway).map((g) => g.ref),
+  );
 }

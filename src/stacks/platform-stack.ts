@@ -8,6 +8,8 @@ import { azureDevOpsBaseUrl, platformNames, projectNames } from '../config/names
 import { WebhookEndpoint } from '../edge/webhook';
 import { AlarmTopic } from '../monitoring/alarm-topic';
 import { PipelineEvents } from '../monitoring/pipeline-events';
+import { PlatformMonitoring } from '../monitoring/platform-monitoring';
+import { natGatewayIds } from '../network/network';
 import { ReleasePointers } from '../project/release-pointers';
 import type { ParsedConfig } from '../config/schema';
 import type { SharedResources } from './project-stack';
@@ -34,6 +36,7 @@ export class PlatformStack extends Stack {
   readonly releasePointers: ReleasePointers;
   readonly webhook: WebhookEndpoint;
   readonly pipelineEvents: PipelineEvents;
+  readonly monitoring: PlatformMonitoring;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -130,6 +133,21 @@ export class PlatformStack extends Stack {
           },
         ]),
       ),
+    });
+
+    this.monitoring = new PlatformMonitoring(this, 'Monitoring', {
+      prefix: config.prefix,
+      topic: this.alarms.topic,
+      apiStage: this.api.stage,
+      apiAccessLogGroup: this.api.accessLogGroup,
+      webhookFunction: this.webhook.handler.function,
+      loadBalancer: this.loadBalancer.loadBalancer,
+      cluster: this.cluster.cluster,
+      autoScalingGroup: this.cluster.autoScalingGroup,
+      minCapacity: config.cluster.minCapacity,
+      maxCapacity: config.cluster.maxCapacity,
+      natGatewayIds: natGatewayIds(vpc),
+      projects: config.projects,
     });
 
     new CfnOutput(this, names.apiUrlOutput, {

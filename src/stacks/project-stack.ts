@@ -6,6 +6,8 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { cloneUrl, projectNames } from '../config/names';
 import { DeliveryPipeline } from '../project/pipeline/pipeline';
+import { ProjectAlarms } from '../monitoring/project-alarms';
+import { projectThresholds } from '../monitoring/thresholds';
 import type { ParsedConfig, ParsedProject } from '../config/schema';
 import { ArtifactsBucket } from '../project/artifacts';
 import { ProjectRegistry } from '../project/registry';
@@ -41,6 +43,7 @@ export class ProjectStack extends Stack {
   readonly artifacts: ArtifactsBucket;
   readonly service: ProjectService;
   readonly pipeline: DeliveryPipeline;
+  readonly alarms: ProjectAlarms;
 
   constructor(scope: Construct, id: string, props: ProjectStackProps) {
     super(scope, id, props);
@@ -87,7 +90,7 @@ export class ProjectStack extends Stack {
       repositoryUrl: cloneUrl(config, project),
       branch: project.repository.branch,
       repositoryName: project.repository.name,
-      patSecret: this.secrets.pat,
+      patSecretName: names.patSecret,
       artifactsBucket: this.artifacts.bucket,
       repository: this.registry.repository,
       service: this.service.service,
@@ -107,6 +110,17 @@ export class ProjectStack extends Stack {
       verifySecurityGroup: shared.verifySecurityGroup,
       healthUrl: `http://${shared.loadBalancerDnsName}${s.healthCheckPath}`,
       logRetention: retentionDays(config.logRetentionDays),
+    });
+
+    this.alarms = new ProjectAlarms(this, 'Alarms', {
+      prefix: config.prefix,
+      projectName: project.name,
+      topic: shared.alarmTopic,
+      targetGroup: this.service.targetGroup,
+      loadBalancerFullName: shared.loadBalancerFullName,
+      service: this.service.service,
+      clusterName: shared.cluster.clusterName,
+      thresholds: projectThresholds(project),
     });
 
     new CfnOutput(this, 'PipelineName', { value: names.pipeline });

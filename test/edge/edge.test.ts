@@ -41,24 +41,36 @@ describe('edge: internal ALB and HTTP API (seed config)', () => {
     expect(JSON.parse(body)).toEqual({ message: 'Not Found' });
   });
 
-  it('admits HTTP 80 into the ALB only from the VPC link security group', () => {
+  it("admits HTTP 80 into the ALB only from the VPC link and the pipelines' Verify security groups", () => {
     const albSg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^Internal ALB'),
     });
     const linkSg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^API Gateway VPC link'),
     });
+    const verifySg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Pipeline Verify'),
+    });
     const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).filter(
       (r) => r.Properties.GroupId['Fn::GetAtt']?.[0] === albSg,
     );
-    expect(ingress.map((r) => r.Properties)).toEqual([
-      expect.objectContaining({
-        IpProtocol: 'tcp',
-        FromPort: 80,
-        ToPort: 80,
-        SourceSecurityGroupId: { 'Fn::GetAtt': [linkSg, 'GroupId'] },
-      }),
-    ]);
+    expect(ingress.map((r) => r.Properties)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          IpProtocol: 'tcp',
+          FromPort: 80,
+          ToPort: 80,
+          SourceSecurityGroupId: { 'Fn::GetAtt': [linkSg, 'GroupId'] },
+        }),
+        expect.objectContaining({
+          IpProtocol: 'tcp',
+          FromPort: 80,
+          ToPort: 80,
+          SourceSecurityGroupId: { 'Fn::GetAtt': [verifySg, 'GroupId'] },
+        }),
+      ]),
+    );
+    expect(ingress).toHaveLength(2);
     const sg = t.toJSON().Resources[albSg].Properties;
     expect(sg.SecurityGroupIngress ?? []).toEqual([]);
   });

@@ -58,13 +58,17 @@ describe('deploy safety', () => {
   });
 
   it('creates the release pointer in the platform stack with "none", never in the project stack', () => {
-    platform.hasResourceProperties('AWS::SSM::Parameter', { Name: names.imageTagParameter, Value: NO_RELEASE });
+    platform.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: names.imageTagParameter,
+      Value: NO_RELEASE,
+    });
     t.resourceCountIs('AWS::SSM::Parameter', 0);
   });
 
   it('on the first deploy (no release yet) runs 0 tasks and scales 0..0, so no stack waits for unpullable images', () => {
     const service = Object.values(t.findResources('AWS::ECS::Service'))[0].Properties;
-    const target = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0].Properties;
+    const target = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0]
+      .Properties;
     expect(evaluate(t, service.DesiredCount, NO_RELEASE)).toBe(0);
     expect(evaluate(t, target.MinCapacity, NO_RELEASE)).toBe(0);
     expect(evaluate(t, target.MaxCapacity, NO_RELEASE)).toBe(0);
@@ -73,13 +77,14 @@ describe('deploy safety', () => {
   it('after a release runs the configured counts with the released tag', () => {
     const sha = 'a'.repeat(40);
     const service = Object.values(t.findResources('AWS::ECS::Service'))[0].Properties;
-    const target = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0].Properties;
+    const target = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0]
+      .Properties;
     expect(evaluate(t, service.DesiredCount, sha)).toBe(project.service.desiredCount);
     expect(evaluate(t, target.MinCapacity, sha)).toBe(project.service.minCount);
     expect(evaluate(t, target.MaxCapacity, sha)).toBe(project.service.maxCount);
   });
 
-  it('adding a third project adds one stack and leaves the other projects\' templates byte-identical', () => {
+  it("adding a third project adds one stack and leaves the other projects' templates byte-identical", () => {
     const before = buildApp(config).app.synth();
     const bigger = configWith((raw) => {
       (raw.projects as unknown[]).push({

@@ -71,7 +71,8 @@ async function decide(role: Role, action: string, resource: string): Promise<str
     },
   } as Simulation;
   const result = await runSimulation(simulation, {});
-  if (result.resultType === 'error') throw new Error(`${action} ${resource}: ${JSON.stringify(result.errors)}`);
+  if (result.resultType === 'error')
+    throw new Error(`${action} ${resource}: ${JSON.stringify(result.errors)}`);
   return result.overallResult;
 }
 
@@ -83,7 +84,9 @@ beforeAll(() => {
   resources = new Map();
   for (const p of config.projects) {
     const stackName = projectNames(config, p).stack;
-    const t = templates[stackName] as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const t = templates[stackName] as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
     const entries = Object.entries(t.Resources);
     const bucketId = entries.find(([, r]) => r.Type === 'AWS::S3::Bucket')![0];
     resources.set(p.name, projectResources(p.name, String(resolver.resolve(stackName, { Ref: bucketId }))));
@@ -118,8 +121,18 @@ const pairs = config.projects.flatMap((a) =>
 describe('isolation between projects', () => {
   it('finds the roles it must check, none with managed policies', () => {
     for (const p of config.projects) {
-      const ids = roles.get(p.name)!.map((r) => r.logicalId).join(' ');
-      for (const expected of ['ExecutionRole', 'TaskRole', 'CheckoutRole', 'BuildRole', 'DeployRole', 'PipelineRole']) {
+      const ids = roles
+        .get(p.name)!
+        .map((r) => r.logicalId)
+        .join(' ');
+      for (const expected of [
+        'ExecutionRole',
+        'TaskRole',
+        'CheckoutRole',
+        'BuildRole',
+        'DeployRole',
+        'PipelineRole',
+      ]) {
         expect(ids).toContain(expected);
       }
       for (const r of roles.get(p.name)!) expect(r.managedPolicyArns, r.logicalId).toEqual([]);
@@ -137,25 +150,28 @@ describe('isolation between projects', () => {
     expect(denied).toEqual([]);
   });
 
-  it.each(config.projects.map((p) => p.name))("lets %s's roles do what they need on its own resources", async (a) => {
-    const own = resources.get(a)!;
-    const role = (part: string) => roles.get(a)!.find((r) => r.logicalId.includes(part))!;
-    const expectations: [Role, string, string][] = [
-      [role('ExecutionRole'), 'ecr:BatchGetImage', own.repository],
-      [role('ExecutionRole'), 'logs:PutLogEvents', own.logStream],
-      [role('ExecutionRole'), 'secretsmanager:GetSecretValue', own.appSecret],
-      [role('CheckoutRole'), 'secretsmanager:GetSecretValue', own.patSecret],
-      [role('CheckoutRole'), 's3:PutObject', own.artifact],
-      [role('BuildRole'), 'ecr:PutImage', own.repository],
-      [role('PushRole'), 'ecr:PutImage', own.repository],
-      [role('DeployRole'), 'ecs:UpdateService', own.service],
-      [role('DeployRole'), 'ssm:PutParameter', own.pointer],
-      [role('PipelineRole'), 's3:PutObject', own.artifact],
-    ];
-    for (const [r, action, resource] of expectations) {
-      expect(await decide(r, action, resource), `${r.logicalId} ${action} ${resource}`).toBe('Allowed');
-    }
-  });
+  it.each(config.projects.map((p) => p.name))(
+    "lets %s's roles do what they need on its own resources",
+    async (a) => {
+      const own = resources.get(a)!;
+      const role = (part: string) => roles.get(a)!.find((r) => r.logicalId.includes(part))!;
+      const expectations: [Role, string, string][] = [
+        [role('ExecutionRole'), 'ecr:BatchGetImage', own.repository],
+        [role('ExecutionRole'), 'logs:PutLogEvents', own.logStream],
+        [role('ExecutionRole'), 'secretsmanager:GetSecretValue', own.appSecret],
+        [role('CheckoutRole'), 'secretsmanager:GetSecretValue', own.patSecret],
+        [role('CheckoutRole'), 's3:PutObject', own.artifact],
+        [role('BuildRole'), 'ecr:PutImage', own.repository],
+        [role('PushRole'), 'ecr:PutImage', own.repository],
+        [role('DeployRole'), 'ecs:UpdateService', own.service],
+        [role('DeployRole'), 'ssm:PutParameter', own.pointer],
+        [role('PipelineRole'), 's3:PutObject', own.artifact],
+      ];
+      for (const [r, action, resource] of expectations) {
+        expect(await decide(r, action, resource), `${r.logicalId} ${action} ${resource}`).toBe('Allowed');
+      }
+    },
+  );
 
   it.each(config.projects.map((p) => p.name))(
     "keeps %s's task role empty of access to its own repository, secrets, bucket and service",
@@ -172,8 +188,15 @@ describe('isolation between projects', () => {
     const [a, b] = pairs[0];
     const careless: Role = {
       ...roles.get(a)![0],
-      policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }] }],
+      policies: [
+        {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+        },
+      ],
     };
-    expect(await decide(careless, 'secretsmanager:GetSecretValue', resources.get(b)!.patSecret)).toBe('Allowed');
+    expect(await decide(careless, 'secretsmanager:GetSecretValue', resources.get(b)!.patSecret)).toBe(
+      'Allowed',
+    );
   });
 });

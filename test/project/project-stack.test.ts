@@ -30,13 +30,25 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
     expect(rules).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
-          selection: expect.objectContaining({ tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 1 }),
+          selection: expect.objectContaining({
+            tagStatus: 'untagged',
+            countType: 'sinceImagePushed',
+            countNumber: 1,
+          }),
         }),
         expect.objectContaining({
-          selection: expect.objectContaining({ tagStatus: 'tagged', tagPrefixList: ['candidate-'], countNumber: 7 }),
+          selection: expect.objectContaining({
+            tagStatus: 'tagged',
+            tagPrefixList: ['candidate-'],
+            countNumber: 7,
+          }),
         }),
         expect.objectContaining({
-          selection: expect.objectContaining({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 20 }),
+          selection: expect.objectContaining({
+            tagStatus: 'any',
+            countType: 'imageCountMoreThan',
+            countNumber: 20,
+          }),
         }),
       ]),
     );
@@ -81,7 +93,9 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
         },
         VersioningConfiguration: { Status: 'Enabled' },
         LifecycleConfiguration: {
-          Rules: [Match.objectLike({ ExpirationInDays: 30, NoncurrentVersionExpiration: { NoncurrentDays: 7 } })],
+          Rules: [
+            Match.objectLike({ ExpirationInDays: 30, NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+          ],
         },
       }),
       DeletionPolicy: 'Retain',
@@ -98,7 +112,9 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
   it('routes /api/<segment> and /api/<segment>/* to its target group at the configured priority', () => {
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: project.priority,
-      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: [project.path, `${project.path}/*`] } }],
+      Conditions: [
+        { Field: 'path-pattern', PathPatternConfig: { Values: [project.path, `${project.path}/*`] } },
+      ],
       Actions: [Match.objectLike({ Type: 'forward' })],
     });
   });
@@ -133,7 +149,10 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
         }),
       ],
     });
-    t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/berth/${name}/service`, RetentionInDays: 30 });
+    t.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: `/berth/${name}/service`,
+      RetentionInDays: 30,
+    });
   });
 
   it('runs the service on the capacity provider, spread over AZs, with circuit-breaker rollback, 100/200 and ECS Exec', () => {

@@ -75,7 +75,11 @@ function hasPat(req: IncomingMessage, pat: string): boolean {
   return colon >= 0 && decoded.slice(colon + 1) === pat;
 }
 
-function serveThroughHttpBackend(req: IncomingMessage, res: ServerResponse, options: GitHttpServerOptions): void {
+function serveThroughHttpBackend(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: GitHttpServerOptions,
+): void {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -91,7 +95,8 @@ function serveThroughHttpBackend(req: IncomingMessage, res: ServerResponse, opti
     REMOTE_ADDR: '127.0.0.1',
   };
   if (req.headers['content-length'] !== undefined) env.CONTENT_LENGTH = req.headers['content-length'];
-  if (req.headers['content-encoding'] !== undefined) env.HTTP_CONTENT_ENCODING = req.headers['content-encoding'];
+  if (req.headers['content-encoding'] !== undefined)
+    env.HTTP_CONTENT_ENCODING = req.headers['content-encoding'];
   const protocol = req.headers['git-protocol'];
   if ((options.protocolV2 ?? true) && typeof protocol === 'string') env.GIT_PROTOCOL = protocol;
 

@@ -81,7 +81,9 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 export type Stage = 'checkout' | 'test' | 'build' | 'scan' | 'push' | 'deploy' | 'verify';
 
 /** What each stage reads: `required` must be set by the pipeline, `optional` have defaults. */
-export const STAGE_ENV: Readonly<Record<Stage, { readonly required: readonly EnvName[]; readonly optional: readonly EnvName[] }>> = {
+export const STAGE_ENV: Readonly<
+  Record<Stage, { readonly required: readonly EnvName[]; readonly optional: readonly EnvName[] }>
+> = {
   checkout: { required: [ENV.commit, ENV.repositoryUrl, ENV.branch, ENV.pat], optional: [] },
   test: { required: [ENV.testCommand], optional: [ENV.commit] },
   build: { required: [ENV.commit, ENV.imageRepoUri, ENV.imageRepoName], optional: [] },
@@ -101,7 +103,10 @@ export const STAGE_ENV: Readonly<Record<Stage, { readonly required: readonly Env
     ],
     optional: [],
   },
-  verify: { required: [ENV.healthUrl], optional: [ENV.commit, ENV.verifyTimeoutSeconds, ENV.verifyIntervalSeconds] },
+  verify: {
+    required: [ENV.healthUrl],
+    optional: [ENV.commit, ENV.verifyTimeoutSeconds, ENV.verifyIntervalSeconds],
+  },
 };
 
 /** Variables holding secrets (set them from Secrets Manager, never as plain text). */
@@ -166,7 +171,9 @@ export interface CheckoutBuildSpecOptions {
 export function checkoutBuildSpec(options: CheckoutBuildSpecOptions = {}): BuildSpecObject {
   const project = options.projectName ?? '<project>';
   if (!/^(<project>|[a-z][a-z0-9-]*)$/.test(project)) {
-    throw new Error(`checkoutBuildSpec: projectName must be a project name such as cash-collection, got ${project}`);
+    throw new Error(
+      `checkoutBuildSpec: projectName must be a project name such as cash-collection, got ${project}`,
+    );
   }
   const setPat = `set it with \`npx berth set-pat ${project}\``;
   const script = stageScript(
@@ -301,7 +308,11 @@ fi
 berth_say "the tests passed"`);
   return spec(script, {
     reports: {
-      [TEST_REPORT_GROUP]: { files: [...TEST_REPORT_FILES], 'file-format': 'JUNITXML', 'discard-paths': 'no' },
+      [TEST_REPORT_GROUP]: {
+        files: [...TEST_REPORT_FILES],
+        'file-format': 'JUNITXML',
+        'discard-paths': 'no',
+      },
     },
   });
 }

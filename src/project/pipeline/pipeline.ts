@@ -6,13 +6,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PIPELINE_VARIABLES } from '../../config/names';
 import { acknowledge } from '../../nag';
@@ -30,7 +28,8 @@ export interface DeliveryPipelineProps {
   readonly branch: string;
   /** Repository name; the default of the REPOSITORY variable. */
   readonly repositoryName: string;
-  readonly patSecret: secretsmanager.ISecret;
+  /** Name of the project's PAT secret (a literal: CodeBuild parses `<name>:<json-key>`). */
+  readonly patSecretName: string;
   readonly artifactsBucket: s3.IBucket;
   readonly repository: ecr.IRepository;
   readonly service: ecs.IBaseService;
@@ -84,8 +83,6 @@ export class DeliveryPipeline extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // CodeBuild encrypts its artifacts with this key; the AWS managed S3 key costs nothing and needs no policy.
-    const s3Key = kms.Alias.fromAliasName(this, 'S3Key', 'alias/aws/s3');
 
     const project = (
       stage: (typeof STAGES)[number],
@@ -101,23 +98,37 @@ export class DeliveryPipeline extends Construct {
           computeType: codebuild.ComputeType.SMALL,
           ...options.environment,
         },
-        encryptionKey: s3Key,
         logging: { cloudWatch: { logGroup: this.logGroup, prefix: stage.toLowerCase() } },
         timeout: options.timeout ?? Duration.minutes(15),
         ...options,
       });
+      const id = stack.getLogicalId(p.node.defaultChild as CfnElement);
+      acknowledge(
+        p,
+        'AwsSolutions-IAM5',
+        "CodeBuild's own grants for this one project: its default log group streams and its report groups.",
+        [
+          `Resource::arn:aws:logs:${stack.region}:<AWS::AccountId>:log-group:/aws/codebuild/<${id}>:*`,
+          `Resource::arn:aws:codebuild:${stack.region}:<AWS::AccountId>:report-group/<${id}>-*`,
+        ],
+      );
+      acknowledge(
+        p,
+        'AwsSolutions-CB4',
+        "Build artifacts go to the project's artifacts bucket, encrypted with the AWS managed S3 KMS key (CodeBuild's default); a customer key per project would add cost and no isolation.",
+      );
       return p;
     };
 
     const repositoryUri = props.repository.repositoryUri;
-    const checkout = project('Checkout', specs.checkoutBuildSpec(), {
+    const checkout = project('Checkout', specs.checkoutBuildSpec({ projectName: props.projectName }), {
       environment: {
         buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         environmentVariables: {
           [specs.ENV.repositoryUrl]: { value: props.repositoryUrl },
           [specs.ENV.pat]: {
             type: codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER,
-            value: `${props.patSecret.secretName}:${PAT_JSON_KEY}`,
+            value: `${props.patSecretName}:${PAT_JSON_KEY}`,
           },
         },
       },
@@ -302,6 +313,12 @@ export class DeliveryPipeline extends Construct {
         `Resource::arn:<AWS::Partition>:codebuild:${stack.region}:<AWS::AccountId>:report-group/${props.pipelineName}-*`,
         `Resource::arn:<AWS::Partition>:logs:${stack.region}:<AWS::AccountId>:log-group:/aws/codebuild/${props.pipelineName}-*`,
       ],
+    );
+    acknowledge(
+      verify,
+      'AwsSolutions-IAM5',
+      'A CodeBuild project in a VPC manages its own network interfaces; CDK scopes the permission to this account and region and to the configured subnets.',
+      ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*'],
     );
     acknowledge(
       build,

@@ -38,8 +38,9 @@ berth_require_commit() {
 # Checks that a whole number lies in [min, max]: berth_require_int NAME MIN MAX.
 berth_require_int() {
   local name="$1" value="\${!1:-}"
-  [[ "$value" =~ ^[0-9]+$ ]] && (( 10#$value >= $2 && 10#$value <= $3 )) ||
+  if [[ ! "$value" =~ ^[0-9]+$ ]] || (( 10#$value < $2 || 10#$value > $3 )); then
     berth_fail "$name must be a whole number from $2 to $3 (got $(printf '%q' "$value"))"
+  fi
 }
 berth_tmp="$(mktemp -d)"
 trap 'rm -rf "$berth_tmp"' EXIT`;

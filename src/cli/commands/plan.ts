@@ -1,0 +1,147 @@
+import * as path from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import type { Command } from '../context';
+import { CliError, EXIT_FAILURE, usageError } from '../errors';
+import {
+  ASSUMPTION_FLAGS,
+  DEFAULT_ASSUMPTIONS,
+  estimateMonthlyCost,
+  type Assumptions,
+} from '../plan/estimate';
+import { PriceError, defaultPrices, lookup, pricesFor, readPriceFile, type PriceFile } from '../plan/prices';
+import { planJson, renderPlan } from '../plan/render';
+
+const USAGE = 'berth plan';
+
+const OPTIONS = {
+  ...Object.fromEntries(ASSUMPTION_FLAGS.map((f) => [f.flag, { type: 'string' }])),
+  prices: { type: 'string' },
+} as ParseArgsConfig['options'];
+
+/**
+ * `berth plan`: offline, from the config and the app synthesized in-process, the stacks (resources against
+ * CloudFormation's limit), the projects, and a monthly cost estimate from the price file.
+ */
+export const planCommand: Command = {
+  name: 'plan',
+  usage: USAGE,
+  summary: 'Show the stacks, the projects and a monthly cost estimate, offline',
+  description: [
+    'Synthesizes the app from the config in-process (no AWS credentials, no network) and prints three tables:',
+    'the stacks with their resource counts against the 500 CloudFormation allows; the projects with their',
+    'path, rule priority, pipeline stages, task size and counts; and a monthly cost estimate for the config in',
+    'its region, each line with its quantity, unit price and how the quantity is counted. Prices come from',
+    'src/cli/plan/prices.json (dated, with its source) or --prices <file> of the same shape.',
+    '',
+    'Assumptions, each a flag (default in brackets):',
+    ...ASSUMPTION_FLAGS.map(
+      (f) => `  --${`${f.flag} <n>`.padEnd(19)} ${f.meaning} [${DEFAULT_ASSUMPTIONS[f.key]}]`,
+    ),
+    `  ${'--prices <file>'.padEnd(21)} another price file (another region, newer prices)`,
+    '',
+    'Examples:',
+    '  berth plan',
+    '  berth plan --releases 100 --requests 50 --json',
+  ].join('\n'),
+  options: OPTIONS,
+
+  async run(ctx, positionals, values) {
+    if (positionals.length > 0) {
+      throw usageError(
+        `berth plan takes no arguments (got ${positionals.join(' ')}): it plans every project in the config.`,
+      );
+    }
+    const assumptions = parseAssumptions(values);
+    const prices = loadPrices(values.prices);
+    const config = ctx.config();
+
+    // Fail on a price the file lacks before spending seconds on synth.
+    try {
+      lookup(
+        pricesFor(prices, config.region).ec2.perHour,
+        config.cluster.instanceType,
+        'EC2 instance-type',
+        config.region,
+      );
+    } catch (e) {
+      throw priceProblem(e, ctx.configFile);
+    }
+
+    const synthesized = await ctx.out.withProgress(
+      `Synthesizing the app from ${ctx.configFile} (offline)`,
+      async () => {
+        // Loaded here, not at the top: the CDK takes a moment to load and the other commands do not need it.
+        const synth = await import('../plan/synth');
+        let stacks;
+        try {
+          stacks = synth.synthesize(config);
+        } catch (e) {
+          throw new CliError(
+            `Synthesizing the app from ${ctx.configFile} failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): run \`npm run synth\` to see the whole error.`,
+            'internal',
+            EXIT_FAILURE,
+          );
+        }
+        return {
+          stacks: synth.stackRows(stacks),
+          projects: synth.projectRows(config),
+          inputs: synth.gatherCostInputs(config, stacks, assumptions),
+        };
+      },
+    );
+
+    let estimate;
+    try {
+      estimate = estimateMonthlyCost(synthesized.inputs, prices);
+    } catch (e) {
+      throw priceProblem(e, ctx.configFile);
+    }
+    const report = {
+      config: ctx.configFile,
+      prefix: config.prefix,
+      region: config.region,
+      stacks: synthesized.stacks,
+      projects: synthesized.projects,
+      estimate,
+    };
+    ctx.out.result(renderPlan(report), planJson(report));
+  },
+};
+
+/** The assumption flags as numbers (0 or more); the rest keep their defaults. */
+export function parseAssumptions(values: Record<string, unknown>): Assumptions {
+  const out: Record<string, number> = { ...DEFAULT_ASSUMPTIONS };
+  for (const f of ASSUMPTION_FLAGS) {
+    const raw = values[f.flag];
+    if (raw === undefined) continue;
+    const text = String(raw).trim();
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n) || n < 0) {
+      throw usageError(
+        `--${f.flag} takes a number, 0 or more (${f.meaning}); got "${String(raw)}": run \`berth plan --help\` to see the flags.`,
+      );
+    }
+    out[f.key] = n;
+  }
+  return out as unknown as Assumptions;
+}
+
+function loadPrices(file: unknown): PriceFile {
+  if (file === undefined) return defaultPrices();
+  try {
+    return readPriceFile(path.resolve(process.cwd(), String(file)));
+  } catch (e) {
+    if (e instanceof PriceError)
+      throw usageError(`${e.message} Fix it or leave out --prices to use the bundled prices.`);
+    throw e;
+  }
+}
+
+/** A price the file lacks (region, instance type) as a config problem that says what to choose. */
+function priceProblem(e: unknown, configFile: string): unknown {
+  if (!(e instanceof PriceError)) return e;
+  return usageError(
+    `${e.message} Choose one of those in ${configFile} (region, cluster.instanceType), or give a price file that has it with --prices <file>.`,
+    'config',
+  );
+}

@@ -1,0 +1,456 @@
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  type DescribeAlarmsCommandOutput,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  CodePipelineClient,
+  GetPipelineExecutionCommand,
+  ListActionExecutionsCommand,
+  ListPipelineExecutionsCommand,
+  type PipelineExecutionSummary,
+} from '@aws-sdk/client-codepipeline';
+import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
+import {
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { PIPELINE_VARIABLES, platformNames, projectNames } from '../../config/names';
+import type { ParsedConfig, ParsedProject } from '../../config/schema';
+import { translateAwsError, type AwsClients } from '../aws';
+
+/**
+ * What `berth status` reads from a deployed account, per project: the last pipeline executions, the ECS
+ * service's counts and rollout, the target group's health, and the alarms in ALARM. A resource that is not
+ * there (stack not deployed, pipeline never ran) is a state in the report, never an error; credentials and
+ * other AWS failures are the CLI's usual sentences.
+ */
+
+export const EXECUTIONS_SHOWN = 5;
+/** Projects looked at in parallel (each makes up to 9 calls). */
+const CONCURRENCY = 4;
+
+export interface StatusClients {
+  readonly codePipeline: CodePipelineClient;
+  readonly ecs: ECSClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly cloudWatch: CloudWatchClient;
+}
+
+/** The factory's clients, with default ones for any it left out. */
+export function statusClients(clients: AwsClients, region: string): StatusClients {
+  return {
+    codePipeline: clients.codePipeline ?? new CodePipelineClient({ region }),
+    ecs: clients.ecs ?? new ECSClient({ region }),
+    elbv2: clients.elbv2 ?? new ElasticLoadBalancingV2Client({ region }),
+    cloudWatch: clients.cloudWatch ?? new CloudWatchClient({ region }),
+  };
+}
+
+export interface ExecutionStatus {
+  readonly id: string;
+  /** CodePipeline's: InProgress, Succeeded, Failed, Stopped, Stopping, Superseded, Cancelled. */
+  readonly status: string;
+  /** COMMIT_ID as the webhook set it (`none` when started without one). */
+  readonly commit?: string;
+  readonly shortCommit?: string;
+  readonly branch?: string;
+  readonly startTime?: string;
+  readonly lastUpdateTime?: string;
+  /** How it started: `StartPipelineExecution` (the webhook or the CLI), `CreatePipeline`, ... */
+  readonly trigger?: string;
+  /** For a failed execution, the stage and action that failed; for one in progress, where it is. */
+  readonly stage?: string;
+  readonly action?: string;
+  /** The failure, in CodePipeline's or CodeBuild's words (first line). */
+  readonly summary?: string;
+}
+
+export interface PipelineStatus {
+  readonly name: string;
+  readonly deployed: boolean;
+  readonly executions: readonly ExecutionStatus[];
+}
+
+export interface ServiceStatus {
+  readonly name: string;
+  readonly cluster: string;
+  readonly deployed: boolean;
+  readonly status?: string;
+  readonly running?: number;
+  readonly desired?: number;
+  readonly pending?: number;
+  /** Of the PRIMARY deployment: IN_PROGRESS, COMPLETED or FAILED. */
+  readonly rolloutState?: string;
+  readonly rolloutStateReason?: string;
+  /** `family:revision` of the PRIMARY deployment's task definition. */
+  readonly taskDefinition?: string;
+  /** Deployments ECS is still running (more than 1 while a rollout is under way). */
+  readonly deployments?: number;
+  readonly lastEvent?: { readonly at?: string; readonly message: string };
+}
+
+export interface TargetStatus {
+  readonly id: string;
+  readonly port?: number;
+  readonly state: string;
+  readonly reason?: string;
+  readonly description?: string;
+}
+
+export interface TargetGroupStatus {
+  readonly name: string;
+  readonly deployed: boolean;
+  /** Targets per state (healthy, unhealthy, initial, draining, unused, unavailable). */
+  readonly counts: Readonly<Record<string, number>>;
+  /** Every target that is not healthy, with the ALB's reason. */
+  readonly notHealthy: readonly TargetStatus[];
+}
+
+export interface AlarmStatus {
+  readonly name: string;
+  readonly reason?: string;
+  readonly since?: string;
+}
+
+export interface ProjectStatus {
+  readonly name: string;
+  readonly path: string;
+  readonly pipeline: PipelineStatus;
+  readonly service: ServiceStatus;
+  readonly targetGroup: TargetGroupStatus;
+  readonly alarms: readonly AlarmStatus[];
+}
+
+export interface StatusReport {
+  readonly region: string;
+  readonly cluster: string;
+  readonly projects: readonly ProjectStatus[];
+  /** Alarms in ALARM that belong to no project (the platform's). */
+  readonly platform: { readonly alarms: readonly AlarmStatus[] };
+}
+
+/** Everything `berth status` shows, for `projects` (all of the config's, or the one asked for). */
+export async function collectStatus(
+  config: ParsedConfig,
+  projects: readonly ParsedProject[],
+  clients: StatusClients,
+  region: string,
+): Promise<StatusReport> {
+  const cluster = platformNames(config).clusterName;
+  const [services, alarms, perProject] = await Promise.all([
+    serviceStatuses(
+      clients.ecs,
+      cluster,
+      projects.map((p) => projectNames(config, p).service),
+      region,
+    ),
+    alarmsInAlarm(clients.cloudWatch, `${config.prefix}-`, region),
+    mapLimit(projects, CONCURRENCY, async (p) => {
+      const names = projectNames(config, p);
+      const [pipeline, targetGroup] = await Promise.all([
+        pipelineStatus(clients.codePipeline, names.pipeline, region),
+        targetGroupStatus(clients.elbv2, names.qualified, region),
+      ]);
+      return { pipeline, targetGroup };
+    }),
+  ]);
+
+  const owners = assignAlarms(
+    alarms,
+    config.prefix,
+    config.projects.map((p) => p.name),
+  );
+  return {
+    region,
+    cluster,
+    projects: projects.map((p, i) => ({
+      name: p.name,
+      path: p.path,
+      pipeline: perProject[i].pipeline,
+      service: services.get(projectNames(config, p).service)!,
+      targetGroup: perProject[i].targetGroup,
+      alarms: owners.get(p.name) ?? [],
+    })),
+    platform: { alarms: owners.get(PLATFORM) ?? [] },
+  };
+}
+
+const PLATFORM = '';
+
+/**
+ * Alarms by owner: `<prefix>-<project>-...` belongs to that project (the longest matching project name wins,
+ * so `a-b-...` is not taken for `a`), anything else to the platform (key '').
+ */
+export function assignAlarms(
+  alarms: readonly AlarmStatus[],
+  prefix: string,
+  projectNamesInConfig: readonly string[],
+): Map<string, AlarmStatus[]> {
+  const byLength = [...projectNamesInConfig].sort((a, b) => b.length - a.length);
+  const owners = new Map<string, AlarmStatus[]>();
+  for (const alarm of alarms) {
+    const owner = byLength.find((p) => alarm.name.startsWith(`${prefix}-${p}-`)) ?? PLATFORM;
+    owners.set(owner, [...(owners.get(owner) ?? []), alarm]);
+  }
+  return owners;
+}
+
+/** The last executions, newest first, each with its commit and, when it failed or runs, its stage. */
+export async function pipelineStatus(
+  cp: CodePipelineClient,
+  pipelineName: string,
+  region: string,
+): Promise<PipelineStatus> {
+  const fail =
+    (action: string) =>
+    (e: unknown): never => {
+      throw translateAwsError(e, {
+        action: `codepipeline:${action}`,
+        resource: `the pipeline ${pipelineName}`,
+        region,
+      });
+    };
+  let summaries: PipelineExecutionSummary[];
+  try {
+    const res = await cp.send(
+      new ListPipelineExecutionsCommand({ pipelineName, maxResults: EXECUTIONS_SHOWN }),
+    );
+    summaries = (res.pipelineExecutionSummaries ?? []).slice(0, EXECUTIONS_SHOWN);
+  } catch (e) {
+    if (errorName(e) === 'PipelineNotFoundException')
+      return { name: pipelineName, deployed: false, executions: [] };
+    return fail('ListPipelineExecutions')(e);
+  }
+
+  const executions = await Promise.all(
+    summaries.map(async (s): Promise<ExecutionStatus> => {
+      const id = s.pipelineExecutionId ?? '';
+      const status = s.status ?? 'Unknown';
+      // V2 summaries carry no variables; the execution itself does.
+      const execution = await cp
+        .send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId: id }))
+        .then((r) => r.pipelineExecution)
+        .catch((e: unknown) =>
+          errorName(e) === 'PipelineExecutionNotFoundException' ? undefined : fail('GetPipelineExecution')(e),
+        );
+      const variable = (name: string) => execution?.variables?.find((v) => v.name === name)?.resolvedValue;
+      const commit = variable(PIPELINE_VARIABLES.commit);
+      const where =
+        status === 'Failed' || status === 'InProgress'
+          ? await currentAction(cp, pipelineName, id, status).catch(fail('ListActionExecutions'))
+          : undefined;
+      const summary = firstLine(
+        where?.summary ?? (status === 'Failed' ? (execution?.statusSummary ?? s.statusSummary) : undefined),
+      );
+      return {
+        id,
+        status,
+        commit,
+        shortCommit: commit && /^[0-9a-f]{7,40}$/i.test(commit) ? commit.slice(0, 7) : commit,
+        branch: variable(PIPELINE_VARIABLES.branch),
+        startTime: iso(s.startTime),
+        lastUpdateTime: iso(s.lastUpdateTime),
+        trigger: s.trigger?.triggerType,
+        stage: where?.stage,
+        action: where?.action,
+        summary,
+      };
+    }),
+  );
+  return { name: pipelineName, deployed: true, executions };
+}
+
+/** The action that failed (or runs) in one execution: the latest one in that state. */
+async function currentAction(
+  cp: CodePipelineClient,
+  pipelineName: string,
+  pipelineExecutionId: string,
+  status: string,
+): Promise<{ stage?: string; action?: string; summary?: string } | undefined> {
+  const res = await cp.send(
+    new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId } }),
+  );
+  const wanted = status === 'Failed' ? 'Failed' : 'InProgress';
+  const matching = (res.actionExecutionDetails ?? [])
+    .filter((a) => a.status === wanted)
+    .sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0));
+  const found = matching[0];
+  if (!found) return undefined;
+  const result = found.output?.executionResult;
+  return {
+    stage: found.stageName,
+    action: found.actionName,
+    summary:
+      status === 'Failed' ? (result?.errorDetails?.message ?? result?.externalExecutionSummary) : undefined,
+  };
+}
+
+/** DescribeServices in batches of 10; a missing cluster or service is reported as not deployed. */
+export async function serviceStatuses(
+  ecs: ECSClient,
+  cluster: string,
+  serviceNames: readonly string[],
+  region: string,
+): Promise<Map<string, ServiceStatus>> {
+  const out = new Map<string, ServiceStatus>();
+  const missing = (name: string): ServiceStatus => ({ name, cluster, deployed: false });
+  for (let i = 0; i < serviceNames.length; i += 10) {
+    const batch = serviceNames.slice(i, i + 10);
+    let services: Service[];
+    try {
+      const res = await ecs.send(new DescribeServicesCommand({ cluster, services: batch }));
+      services = res.services ?? [];
+    } catch (e) {
+      if (errorName(e) === 'ClusterNotFoundException') {
+        for (const name of serviceNames) out.set(name, missing(name));
+        return out;
+      }
+      throw translateAwsError(e, {
+        action: 'ecs:DescribeServices',
+        resource: `the cluster ${cluster}`,
+        region,
+      });
+    }
+    for (const name of batch) {
+      const s = services.find((x) => x.serviceName === name);
+      if (!s || s.status === 'INACTIVE') {
+        out.set(name, missing(name));
+        continue;
+      }
+      const primary = s.deployments?.find((d) => d.status === 'PRIMARY') ?? s.deployments?.[0];
+      const event = s.events?.[0];
+      out.set(name, {
+        name,
+        cluster,
+        deployed: true,
+        status: s.status,
+        running: s.runningCount ?? 0,
+        desired: s.desiredCount ?? 0,
+        pending: s.pendingCount ?? 0,
+        rolloutState: primary?.rolloutState,
+        rolloutStateReason: primary?.rolloutStateReason,
+        taskDefinition: taskDefinitionName(primary?.taskDefinition ?? s.taskDefinition),
+        deployments: s.deployments?.length ?? 0,
+        lastEvent: event?.message ? { at: iso(event.createdAt), message: event.message } : undefined,
+      });
+    }
+  }
+  return out;
+}
+
+/** The target group `<prefix>-<project>` and the health of its targets. */
+export async function targetGroupStatus(
+  elb: ElasticLoadBalancingV2Client,
+  name: string,
+  region: string,
+): Promise<TargetGroupStatus> {
+  const ctx = { resource: `the target group ${name}`, region };
+  let arn: string | undefined;
+  try {
+    const res = await elb.send(new DescribeTargetGroupsCommand({ Names: [name] }));
+    arn = res.TargetGroups?.[0]?.TargetGroupArn;
+  } catch (e) {
+    if (errorName(e) !== 'TargetGroupNotFoundException') {
+      throw translateAwsError(e, { ...ctx, action: 'elasticloadbalancing:DescribeTargetGroups' });
+    }
+  }
+  if (!arn) return { name, deployed: false, counts: {}, notHealthy: [] };
+
+  let descriptions;
+  try {
+    descriptions =
+      (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))).TargetHealthDescriptions ??
+      [];
+  } catch (e) {
+    if (errorName(e) === 'TargetGroupNotFoundException')
+      return { name, deployed: false, counts: {}, notHealthy: [] };
+    throw translateAwsError(e, { ...ctx, action: 'elasticloadbalancing:DescribeTargetHealth' });
+  }
+  const counts: Record<string, number> = {};
+  const notHealthy: TargetStatus[] = [];
+  for (const d of descriptions) {
+    const state = d.TargetHealth?.State ?? 'unknown';
+    counts[state] = (counts[state] ?? 0) + 1;
+    if (state !== 'healthy') {
+      notHealthy.push({
+        id: d.Target?.Id ?? '(unknown)',
+        port: d.Target?.Port,
+        state,
+        reason: d.TargetHealth?.Reason,
+        description: d.TargetHealth?.Description,
+      });
+    }
+  }
+  return { name, deployed: true, counts, notHealthy };
+}
+
+/** Every metric and composite alarm in ALARM whose name starts with `namePrefix`. */
+export async function alarmsInAlarm(
+  cw: CloudWatchClient,
+  namePrefix: string,
+  region: string,
+): Promise<AlarmStatus[]> {
+  const alarms: AlarmStatus[] = [];
+  let token: string | undefined;
+  do {
+    let res: DescribeAlarmsCommandOutput;
+    try {
+      res = await cw.send(
+        new DescribeAlarmsCommand({
+          AlarmNamePrefix: namePrefix,
+          StateValue: 'ALARM',
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          NextToken: token,
+        }),
+      );
+    } catch (e) {
+      throw translateAwsError(e, {
+        action: 'cloudwatch:DescribeAlarms',
+        resource: `the alarms ${namePrefix}*`,
+        region,
+      });
+    }
+    for (const a of [...(res.MetricAlarms ?? []), ...(res.CompositeAlarms ?? [])]) {
+      if (!a.AlarmName) continue;
+      alarms.push({ name: a.AlarmName, reason: a.StateReason, since: iso(a.StateUpdatedTimestamp) });
+    }
+    token = res.NextToken;
+  } while (token);
+  return alarms.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `arn:...:task-definition/family:12` as `family:12`. */
+function taskDefinitionName(arn: string | undefined): string | undefined {
+  return arn?.split('/').pop();
+}
+
+function iso(d: Date | undefined): string | undefined {
+  return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+}
+
+function firstLine(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  const line = s.split('\n')[0].trim();
+  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function errorName(e: unknown): string {
+  return typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string'
+    ? (e as { name: string }).name
+    : '';
+}

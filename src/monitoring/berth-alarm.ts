@@ -1,0 +1,62 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Token } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+
+/** CloudWatch's limit on an alarm description. */
+export const MAX_ALARM_DESCRIPTION = 1024;
+
+export interface BerthAlarmProps {
+  /** Physical name, `<prefix>-<where>-<what>` (see alarm-names.ts). */
+  readonly alarmName: string;
+  /** What the alarm means, in one sentence. */
+  readonly meaning: string;
+  /** The first thing to look at, concrete enough to act on. */
+  readonly firstCheck: string;
+  /** Where to tune it. @default - the platform defaults in src/monitoring/thresholds.ts */
+  readonly tune?: string;
+  /** Runbook section in docs/operations.md: the name without the `<prefix>-` / `<prefix>-<project>-` part. */
+  readonly runbook: string;
+  readonly metric: cloudwatch.IMetric;
+  readonly threshold: number;
+  readonly comparisonOperator: cloudwatch.ComparisonOperator;
+  readonly evaluationPeriods: number;
+  /** @default evaluationPeriods */
+  readonly datapointsToAlarm?: number;
+  /** Chosen per alarm, never left to CloudWatch's default. */
+  readonly treatMissingData: cloudwatch.TreatMissingData;
+  /** The platform alarm topic: notified on ALARM and on OK. */
+  readonly topic: sns.ITopic;
+}
+
+/** The description an operator reads in the e-mail: meaning, first check, how to tune, and the runbook entry. */
+export function alarmDescription(p: Pick<BerthAlarmProps, 'meaning' | 'firstCheck' | 'tune' | 'runbook'>): string {
+  const tune = p.tune ?? 'the default in src/monitoring/thresholds.ts (not set per project)';
+  return `${p.meaning} First check: ${p.firstCheck} Tune: ${tune}. Runbook: docs/operations.md#${p.runbook}`;
+}
+
+/**
+ * One Berth alarm: a named alarm whose description says what it means and what to check first, with an explicit
+ * missing-data policy, that notifies the alarm topic when it fires and when it clears.
+ */
+export function berthAlarm(scope: Construct, id: string, props: BerthAlarmProps): cloudwatch.Alarm {
+  const description = alarmDescription(props);
+  if (!Token.isUnresolved(description) && description.length > MAX_ALARM_DESCRIPTION) {
+    throw new Error(`alarm ${props.alarmName}: description is ${description.length} characters, over 1024`);
+  }
+  const alarm = new cloudwatch.Alarm(scope, id, {
+    alarmName: props.alarmName,
+    alarmDescription: description,
+    metric: props.metric,
+    threshold: props.threshold,
+    comparisonOperator: props.comparisonOperator,
+    evaluationPeriods: props.evaluationPeriods,
+    datapointsToAlarm: props.datapointsToAlarm ?? props.evaluationPeriods,
+    treatMissingData: props.treatMissingData,
+  });
+  const action = new actions.SnsAction(props.topic);
+  alarm.addAlarmAction(action);
+  alarm.addOkAction(action);
+  return alarm;
+}

@@ -1,0 +1,260 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { platformNames, projectNames } from '../config/names';
+import type { ParsedProject } from '../config/schema';
+import { projectAlarmNames } from './alarm-names';
+import {
+  pipelineOutcomeMetrics,
+  serviceUtilizationMetrics,
+  targetGroupSearches,
+  taskCountMetrics,
+  webhookOutcomeMetrics,
+} from './metrics';
+import { projectThresholds, type PlatformThresholds } from './thresholds';
+
+/*
+ * Why hand-written widgets and not cdk-monitoring-constructs: that library builds a dashboard (and alarms) from
+ * constructs it is handed (a FargateService, an ApplicationTargetGroup, ...). Berth's one dashboard lives in the
+ * shared platform stack, which must never import from a project stack (references flow shared -> project only).
+ * So every project section here addresses its metrics by names derived from the config: ECS metrics by
+ * ClusterName + ServiceName, target-group metrics by a SEARCH on the target group's name, pipeline outcomes by
+ * the Berth custom metrics' dimensions. The library offers no such name-based path, would pull a dependency for
+ * a dozen graph widgets, and would make its own alarm naming and missing-data choices, which Berth makes per
+ * alarm on purpose. aws-cdk-lib's CloudWatch L2 widgets are all this needs.
+ */
+
+/** The platform-wide series the dashboard graphs (built once in PlatformMonitoring, shared with its alarms). */
+export interface PlatformMetrics {
+  readonly apiRequests: cloudwatch.IMetric;
+  readonly api4xx: cloudwatch.IMetric;
+  readonly api5xx: cloudwatch.IMetric;
+  readonly apiThrottled: cloudwatch.IMetric;
+  readonly apiLatencyP50: cloudwatch.IMetric;
+  readonly apiLatencyP99: cloudwatch.IMetric;
+  readonly webhookInvocations: cloudwatch.IMetric;
+  readonly webhookErrors: cloudwatch.IMetric;
+  readonly webhookThrottles: cloudwatch.IMetric;
+  readonly webhookDurationP99: cloudwatch.IMetric;
+  readonly albRequests: cloudwatch.IMetric;
+  readonly albElb5xx: cloudwatch.IMetric;
+  readonly albTarget5xx: cloudwatch.IMetric;
+  readonly albRejectedConnections: cloudwatch.IMetric;
+  readonly albTargetResponseTimeP99: cloudwatch.IMetric;
+  readonly clusterCpuReservation: cloudwatch.IMetric;
+  readonly clusterMemoryReservation: cloudwatch.IMetric;
+  readonly clusterCpuUtilization: cloudwatch.IMetric;
+  readonly clusterMemoryUtilization: cloudwatch.IMetric;
+  readonly instancesInService: cloudwatch.IMetric;
+  readonly instancesDesired: cloudwatch.IMetric;
+  readonly nat: readonly {
+    readonly index: number;
+    readonly portAllocationErrors: cloudwatch.IMetric;
+    readonly packetsDropped: cloudwatch.IMetric;
+    readonly bytesOut: cloudwatch.IMetric;
+    readonly activeConnections: cloudwatch.IMetric;
+  }[];
+}
+
+export interface BerthDashboardProps {
+  /** The config's prefix; the dashboard is named after it. */
+  readonly prefix: string;
+  readonly metrics: PlatformMetrics;
+  /** The platform alarms, shown in the platform section's alarm status widget. */
+  readonly alarms: readonly cloudwatch.IAlarm[];
+  readonly thresholds: PlatformThresholds;
+  /** The webhook duration alarm's limit, drawn on its graph. */
+  readonly webhookDurationLimitMs: number;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  /** The config's projects: one section each, in config order. */
+  readonly projects: readonly ParsedProject[];
+}
+
+const FULL = 24;
+const THIRD = 8;
+const GRAPH_HEIGHT = 6;
+const RED = '#d62728';
+const GREEN = '#2ca02c';
+const GREY = '#7f7f7f';
+
+/**
+ * Berth's one CloudWatch dashboard: a header, the platform section (alarm status, API, webhook, ALB, cluster,
+ * NAT gateways) and one section per project of the config (its alarms, requests, 5xx, p99 response time, CPU and
+ * memory, running vs desired tasks, pipeline successes and failures). A project added to `berth.yaml` adds its
+ * section on the next deploy of the platform stack.
+ */
+export class BerthDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: BerthDashboardProps) {
+    super(scope, id);
+    const m = props.metrics;
+    const t = props.thresholds;
+    const names = platformNames({ prefix: props.prefix });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: names.dashboardName,
+      defaultInterval: Duration.hours(6),
+      // Each graph keeps its own period ("per 5 min", "per hour"), whatever the time range.
+      periodOverride: cloudwatch.PeriodOverride.INHERIT,
+    });
+    // cfn-lint's schema for AWS::CloudWatch::Dashboard has no Tags (the app tags every resource it can).
+    (this.dashboard.node.defaultChild as cloudwatch.CfnDashboard).addPropertyDeletionOverride('Tags');
+    const row = (...widgets: cloudwatch.IWidget[]) => this.dashboard.addWidgets(...widgets);
+    const heading = (markdown: string) => row(new cloudwatch.TextWidget({ markdown, width: FULL, height: 1 }));
+
+    row(
+      new cloudwatch.TextWidget({
+        markdown: [
+          `# Berth: ${props.prefix}`,
+          `Alarms go to the SNS topic \`${names.alarmTopicName}\`; what each means and what to check first: docs/operations.md.`,
+          `Sections: platform (API, webhook, ALB, cluster, NAT), then one per project: ${props.projects.map((p) => p.name).join(', ')}.`,
+        ].join('\n\n'),
+        width: FULL,
+        height: 3,
+      }),
+    );
+    row(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Platform alarms',
+        alarms: [...props.alarms],
+        width: FULL,
+        height: 3,
+        sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+      }),
+    );
+
+    heading('## Platform: HTTP API');
+    row(
+      graph('API requests (per 5 min)', [m.apiRequests]),
+      graph('API 4xx, 5xx and 429 (throttled)', [m.api4xx, m.api5xx, m.apiThrottled], {
+        annotations: [{ value: t.apiThrottledPer5Min, label: '429 alarm', color: RED }],
+      }),
+      graph('API latency (ms)', [m.apiLatencyP50, m.apiLatencyP99], {
+        annotations: [{ value: t.apiLatencyP99Ms, label: 'p99 alarm', color: RED }],
+      }),
+    );
+
+    heading(`## Platform: webhook (\`${names.webhookFunctionName}\`)`);
+    row(
+      graph('Webhook outcomes (per 5 min)', webhookOutcomeMetrics({ prefix: props.prefix }), { stacked: true }),
+      graph('Webhook invocations, errors, throttles', [m.webhookInvocations, m.webhookErrors, m.webhookThrottles]),
+      graph('Webhook duration (ms)', [m.webhookDurationP99], {
+        annotations: [{ value: props.webhookDurationLimitMs, label: 'duration alarm', color: RED }],
+      }),
+    );
+
+    heading('## Platform: internal ALB');
+    row(
+      graph('ALB requests (per 5 min)', [m.albRequests]),
+      graph('ALB errors', [m.albElb5xx, m.albTarget5xx, m.albRejectedConnections], {
+        annotations: [{ value: t.albElb5xxPer5Min, label: 'ELB 5xx alarm', color: RED }],
+      }),
+      graph('ALB target response time (s)', [m.albTargetResponseTimeP99]),
+    );
+
+    heading(`## Platform: ECS cluster \`${names.clusterName}\``);
+    row(
+      graph('Cluster reservation (%)', [m.clusterCpuReservation, m.clusterMemoryReservation], {
+        annotations: [
+          { value: Math.min(t.clusterCpuReservationPercent, t.clusterMemoryReservationPercent), label: 'alarm', color: RED },
+        ],
+        max: 100,
+      }),
+      graph('Cluster utilization (%)', [m.clusterCpuUtilization, m.clusterMemoryUtilization], { max: 100 }),
+      graph('Container instances', [m.instancesInService, m.instancesDesired], {
+        annotations: [
+          { value: props.minCapacity, label: 'minCapacity', color: RED },
+          { value: props.maxCapacity, label: 'maxCapacity', color: GREY },
+        ],
+      }),
+    );
+
+    if (m.nat.length > 0) {
+      heading('## Platform: NAT gateways');
+      row(
+        graph(
+          'NAT port allocation errors and dropped packets',
+          m.nat.flatMap((n) => [n.portAllocationErrors, n.packetsDropped]),
+        ),
+        graph('NAT bytes out to destinations', m.nat.map((n) => n.bytesOut)),
+        graph('NAT active connections', m.nat.map((n) => n.activeConnections)),
+      );
+    }
+
+    for (const project of props.projects) this.addProject(props, project);
+  }
+
+  private addProject(props: BerthDashboardProps, project: ParsedProject): void {
+    const prefix = { prefix: props.prefix };
+    const n = projectNames(prefix, project);
+    const clusterName = platformNames(prefix).clusterName;
+    const th = projectThresholds(project);
+    const tg = targetGroupSearches(prefix, project, props.projects);
+    const utilization = serviceUtilizationMetrics(clusterName, n.service, Duration.minutes(5));
+    const tasks = taskCountMetrics(clusterName, n.service);
+    const pipeline = pipelineOutcomeMetrics(prefix, project, Duration.hours(1));
+    const alarmNames = Object.values(projectAlarmNames(prefix, project));
+
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `## Project ${project.name}: \`${project.path}/*\`, service \`${n.service}\`, pipeline \`${n.pipeline}\``,
+        width: FULL,
+        height: 1,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: `${project.name} alarms`,
+        // By derived name: the alarms live in the project's stack, which the platform never imports.
+        alarms: alarmNames.map((name) => cloudwatch.Alarm.fromAlarmName(this, `${project.name}-${name}`, name)),
+        width: FULL,
+        height: 2,
+        sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph(`${project.name}: requests (per minute)`, [tg.requests]),
+      graph(`${project.name}: target 5xx (per minute)`, [tg.target5xx], {
+        annotations: [{ value: th.target5xxPerMinute, label: '5xx alarm', color: RED }],
+      }),
+      graph(`${project.name}: response time p99 (s)`, [tg.responseTimeP99], {
+        annotations: [{ value: th.targetResponseTimeP99Seconds, label: 'p99 alarm', color: RED }],
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph(`${project.name}: CPU and memory (%)`, [utilization.cpu, utilization.memory], {
+        annotations: [
+          { value: th.cpuPercent, label: 'CPU alarm', color: RED },
+          { value: th.memoryPercent, label: 'memory alarm', color: RED },
+        ],
+        max: 100,
+      }),
+      graph(`${project.name}: tasks running vs desired`, [tasks.running, tasks.desired]),
+      graph(
+        `${project.name}: pipeline executions (per hour)`,
+        [pipeline.succeeded.with({ color: GREEN }), pipeline.failed.with({ color: RED })],
+        { stacked: true },
+      ),
+    );
+  }
+}
+
+interface GraphOptions {
+  readonly annotations?: cloudwatch.HorizontalAnnotation[];
+  readonly stacked?: boolean;
+  readonly max?: number;
+}
+
+function graph(title: string, left: cloudwatch.IMetric[], options: GraphOptions = {}): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({
+    title,
+    left,
+    leftAnnotations: options.annotations,
+    leftYAxis: { min: 0, max: options.max, showUnits: false },
+    stacked: options.stacked ?? false,
+    width: THIRD,
+    height: GRAPH_HEIGHT,
+  });
+}

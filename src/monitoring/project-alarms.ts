@@ -1,0 +1,205 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { platformNames, projectNames } from '../config/names';
+import { projectAlarmNames, type ProjectAlarmNames } from './alarm-names';
+import { berthAlarm } from './berth-alarm';
+import { pipelineOutcomeMetrics, serviceUtilizationMetrics, taskCountMetrics } from './metrics';
+import { DEFAULT_THRESHOLDS, type ProjectThresholds } from './thresholds';
+
+export interface ProjectAlarmsProps {
+  /** The config's prefix; alarm names are `<prefix>-<project>-<what>`. */
+  readonly prefix: string;
+  /** The project's name. */
+  readonly projectName: string;
+  /** The platform alarm topic (from the platform stack). */
+  readonly topic: sns.ITopic;
+  /** The project's target group on the shared ALB. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The shared ALB's full name (`app/<name>/<id>`), the target-group metrics' `LoadBalancer` dimension. */
+  readonly loadBalancerFullName: string;
+  /** The project's ECS service. */
+  readonly service: ecs.BaseService;
+  /** The ECS cluster's name. */
+  readonly clusterName: string;
+  /** @default DEFAULT_THRESHOLDS.project */
+  readonly thresholds?: ProjectThresholds;
+  /**
+   * Make the 5xx and unhealthy-hosts alarms ECS deployment alarms, so a deployment during which either fires
+   * rolls back on its own. @default true
+   */
+  readonly rollbackOnAlarm?: boolean;
+}
+
+/**
+ * One project's alarms, in its own stack: target 5xx, unhealthy hosts and p99 response time on its target group,
+ * CPU and memory of its service, running tasks below desired, and failed pipeline executions. Every alarm notifies
+ * the platform topic on ALARM and OK. The 5xx and unhealthy-hosts alarms are also the service's deployment alarms.
+ */
+export class ProjectAlarms extends Construct {
+  readonly names: ProjectAlarmNames;
+  readonly target5xx: cloudwatch.Alarm;
+  readonly unhealthyHosts: cloudwatch.Alarm;
+  readonly responseTimeP99: cloudwatch.Alarm;
+  readonly cpuHigh: cloudwatch.Alarm;
+  readonly memoryHigh: cloudwatch.Alarm;
+  readonly tasksBelowDesired: cloudwatch.Alarm;
+  readonly pipelineFailed: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ProjectAlarmsProps) {
+    super(scope, id);
+    const t = props.thresholds ?? DEFAULT_THRESHOLDS.project;
+    const p = props.projectName;
+    const names = (this.names = projectAlarmNames({ prefix: props.prefix }, { name: p }));
+    const derived = projectNames({ prefix: props.prefix }, { name: p });
+    const logs = `CloudWatch Logs group ${derived.logGroup}`;
+    // Descriptions use the derived (static) cluster name so they read as plain text, not cross-stack tokens.
+    const cluster = platformNames({ prefix: props.prefix }).clusterName;
+    const topic = props.topic;
+    const key = (k: string) => `projects[${p}].alarms.${k} in berth.yaml`;
+
+    // The target group's own metric methods derive the LoadBalancer dimension by splitting the listener ARN,
+    // a cross-stack reference here; the platform exports the ALB's full name, so use that instead.
+    const tgDimensions = {
+      LoadBalancer: props.loadBalancerFullName,
+      TargetGroup: props.targetGroup.targetGroupFullName,
+    };
+    const tgMetrics = props.targetGroup.metrics;
+    const perMinute = { period: Duration.minutes(1) };
+
+    this.target5xx = berthAlarm(this, 'Target5xx', {
+      alarmName: names.target5xx,
+      meaning: `${p} answers more than ${t.target5xxPerMinute} 5xx per minute (2 of the last 3 minutes); during a deployment this rolls the service back.`,
+      firstCheck: `the service's logs (${logs}) for errors and stack traces, and whether a deployment is under way (ECS console: cluster ${cluster}, service ${derived.service}, Deployments).`,
+      tune: key('target5xxPerMinute'),
+      runbook: 'target-5xx',
+      metric: tgMetrics
+        .httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { ...perMinute, statistic: cloudwatch.Stats.SUM })
+        .with({ dimensionsMap: tgDimensions }),
+      threshold: t.target5xxPerMinute,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      // No requests, no 5xx: silence is healthy here.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic,
+    });
+
+    this.unhealthyHosts = berthAlarm(this, 'UnhealthyHosts', {
+      alarmName: names.unhealthyHosts,
+      meaning: `More than ${t.unhealthyHosts} of ${p}'s targets failed the ALB health check for 3 minutes; during a deployment this rolls the service back.`,
+      firstCheck: `the target group's Targets tab (EC2 console, Target groups, ${derived.qualified}) for the failure reason, then the health check path answers 2xx inside the container (${logs}).`,
+      runbook: 'unhealthy-hosts',
+      metric: tgMetrics
+        .unhealthyHostCount({ ...perMinute, statistic: cloudwatch.Stats.MAXIMUM })
+        .with({ dimensionsMap: tgDimensions }),
+      threshold: t.unhealthyHosts,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      // No data means no registered targets (before the first release); tasks-below-desired covers a service
+      // that should run but does not.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic,
+    });
+
+    this.responseTimeP99 = berthAlarm(this, 'ResponseTimeP99', {
+      alarmName: names.responseTimeP99,
+      meaning: `${p}'s p99 response time is above ${t.targetResponseTimeP99Seconds} s in 3 of the last 5 minutes.`,
+      firstCheck: `the service's CPU and memory on the dashboard (${p} section), then slow calls in its logs (${logs}) and in the dependencies it calls.`,
+      tune: key('targetResponseTimeP99Seconds'),
+      runbook: 'response-time-p99',
+      metric: tgMetrics
+        .targetResponseTime({ ...perMinute, statistic: cloudwatch.Stats.p(99) })
+        .with({ dimensionsMap: tgDimensions }),
+      threshold: t.targetResponseTimeP99Seconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic,
+    });
+
+    const utilization = serviceUtilizationMetrics(
+      props.clusterName,
+      props.service.serviceName,
+      Duration.minutes(5),
+    );
+    this.cpuHigh = berthAlarm(this, 'CpuHigh', {
+      alarmName: names.cpuHigh,
+      meaning: `${p}'s tasks use more than ${t.cpuPercent} % of their CPU reservation for 10 minutes: scaling (target 60 %) is at its maximum or cannot place tasks.`,
+      firstCheck: `the running vs desired tasks on the dashboard (${p} section) and the service's Events tab (ECS console) for placement failures; raise maxCount or cpu in berth.yaml if the load is real.`,
+      tune: key('cpuPercent'),
+      runbook: 'cpu-high',
+      metric: utilization.cpu,
+      threshold: t.cpuPercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      // No tasks (before the first release), no utilization; tasks-below-desired covers missing tasks.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic,
+    });
+
+    this.memoryHigh = berthAlarm(this, 'MemoryHigh', {
+      alarmName: names.memoryHigh,
+      meaning: `${p}'s tasks use more than ${t.memoryPercent} % of their hard memory limit for 10 minutes; at 100 % a container is killed (OOM).`,
+      firstCheck: `stopped tasks in the ECS console (service ${derived.service}, Tasks, Stopped) for "OutOfMemoryError", then memory growth on the dashboard; raise memory in berth.yaml or fix the leak.`,
+      tune: key('memoryPercent'),
+      runbook: 'memory-high',
+      metric: utilization.memory,
+      threshold: t.memoryPercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic,
+    });
+
+    const tasks = taskCountMetrics(props.clusterName, props.service.serviceName);
+    this.tasksBelowDesired = berthAlarm(this, 'TasksBelowDesired', {
+      alarmName: names.tasksBelowDesired,
+      meaning: `${p} has run fewer tasks than desired for ${t.tasksBelowDesiredMinutes} minutes in a row: tasks crash, fail to start, or do not fit on the cluster.`,
+      firstCheck: `the service's Events tab in the ECS console (cluster ${cluster}, service ${derived.service}) for "unable to place a task" or failing health checks, and the stopped tasks' reasons.`,
+      runbook: 'tasks-below-desired',
+      metric: new cloudwatch.MathExpression({
+        // Running is filled with 0 so a service with no running task at all still counts; desired is 0 before
+        // the first release, so a service that was never released never alarms.
+        expression: 'desired - FILL(running, 0)',
+        usingMetrics: { desired: tasks.desired, running: tasks.running },
+        period: Duration.minutes(1),
+        label: 'tasks missing',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: t.tasksBelowDesiredMinutes,
+      // No Container Insights data at all means no service to judge (or Container Insights off): not an outage.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic,
+    });
+
+    this.pipelineFailed = berthAlarm(this, 'PipelineFailed', {
+      alarmName: names.pipelineFailed,
+      meaning: `An execution of the pipeline ${derived.pipeline} failed (the pipeline-events function also sent the readable failure message with stage, commit and link).`,
+      firstCheck: `the failed stage in CodePipeline (console, Pipelines, ${derived.pipeline}, latest execution) and its CodeBuild log; or: aws codepipeline list-pipeline-executions --pipeline-name ${derived.pipeline} --max-items 1.`,
+      runbook: 'pipeline-failed',
+      metric: pipelineOutcomeMetrics({ prefix: props.prefix }, { name: p }).failed,
+      threshold: t.pipelineFailures,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // The metric exists only when a pipeline ends: no execution is no failure.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic,
+    });
+
+    if (props.rollbackOnAlarm ?? true) {
+      // Names, not tokens: the reference is static and the service never waits on the alarms' attributes. The
+      // alarms watch the target group, not the service, so there is no dependency cycle; the service is created
+      // after them so ECS never points at an alarm that does not exist yet.
+      props.service.enableDeploymentAlarms([names.target5xx, names.unhealthyHosts], {
+        behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+      });
+      props.service.node.addDependency(this.target5xx, this.unhealthyHosts);
+    }
+  }
+}

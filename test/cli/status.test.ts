@@ -1,0 +1,593 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import {
+  CodePipelineClient,
+  GetPipelineExecutionCommand,
+  ListActionExecutionsCommand,
+  ListPipelineExecutionsCommand,
+  type PipelineExecutionSummary,
+} from '@aws-sdk/client-codepipeline';
+import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
+import {
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AwsClientFactory } from '../../src/cli/aws';
+import { assignAlarms } from '../../src/cli/status/collect';
+import { assertNoSecretsWritten, capture, run, writeConfig } from './helpers';
+
+/** `berth status` against mocked CodePipeline, ECS, ELBv2 and CloudWatch clients. */
+
+const cp = mockClient(CodePipelineClient);
+const ecs = mockClient(ECSClient);
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const cw = mockClient(CloudWatchClient);
+const regions: string[] = [];
+const factory: AwsClientFactory = (region) => {
+  regions.push(region);
+  const credentials = { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' };
+  return {
+    cloudFormation: new CloudFormationClient({ region, credentials }),
+    secretsManager: new SecretsManagerClient({ region, credentials }),
+    codePipeline: new CodePipelineClient({ region, credentials }),
+    ecs: new ECSClient({ region, credentials }),
+    elbv2: new ElasticLoadBalancingV2Client({ region, credentials }),
+    cloudWatch: new CloudWatchClient({ region, credentials }),
+  };
+};
+
+let config: ReturnType<typeof writeConfig>;
+beforeAll(() => {
+  config = writeConfig();
+});
+afterAll(() => config.remove());
+afterEach(() => assertNoSecretsWritten());
+
+const SHA = {
+  a: '1a2b3c4d5e6f708192a3b4c5d6e7f80910111213',
+  b: '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432',
+  c: 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00',
+};
+const T0 = new Date('2025-06-01T10:00:00.000Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+const TG_ARN = (p: string) =>
+  `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/berth-${p}/0123456789abcdef`;
+
+function summary(id: string, status: string, minutes: number): PipelineExecutionSummary {
+  return {
+    pipelineExecutionId: id,
+    status: status as PipelineExecutionSummary['status'],
+    startTime: at(minutes),
+    lastUpdateTime: at(minutes + 9),
+    trigger: {
+      triggerType: 'StartPipelineExecution',
+      triggerDetail: 'arn:aws:sts::123456789012:assumed-role/x',
+    },
+    // V2 summaries carry the S3 trigger's revision, not the commit: status must not show this.
+    sourceRevisions: [{ actionName: 'Trigger', revisionId: 's3-version-id-not-a-commit' }],
+  };
+}
+
+/** A pipeline whose executions (newest first) ran at these commits. */
+function pipeline(
+  project: string,
+  executions: { id: string; status: string; sha: string; minutes: number }[],
+) {
+  const pipelineName = `berth-${project}`;
+  cp.on(ListPipelineExecutionsCommand, { pipelineName }).resolves({
+    pipelineExecutionSummaries: executions.map((e) => summary(e.id, e.status, e.minutes)),
+  });
+  for (const e of executions) {
+    cp.on(GetPipelineExecutionCommand, { pipelineName, pipelineExecutionId: e.id }).resolves({
+      pipelineExecution: {
+        pipelineName,
+        pipelineExecutionId: e.id,
+        status: e.status as PipelineExecutionSummary['status'],
+        variables: [
+          { name: 'COMMIT_ID', resolvedValue: e.sha },
+          { name: 'BRANCH', resolvedValue: 'main' },
+          { name: 'REPOSITORY', resolvedValue: project },
+        ],
+      },
+    });
+  }
+}
+
+function service(name: string, counts: Partial<Service> = {}, rollout = 'COMPLETED'): Service {
+  return {
+    serviceName: name,
+    status: 'ACTIVE',
+    runningCount: 2,
+    desiredCount: 2,
+    pendingCount: 0,
+    taskDefinition: `arn:aws:ecs:us-east-1:123456789012:task-definition/berth${name}ServiceTaskDefinition:7`,
+    deployments: [
+      {
+        id: 'ecs-svc/1',
+        status: 'PRIMARY',
+        rolloutState: rollout as 'COMPLETED',
+        taskDefinition: `arn:aws:ecs:us-east-1:123456789012:task-definition/berth${name}ServiceTaskDefinition:7`,
+      },
+    ],
+    events: [{ id: 'e1', createdAt: at(20), message: `(service ${name}) has reached a steady state.` }],
+    ...counts,
+  };
+}
+
+function targets(project: string, states: (string | [string, string, string])[]): void {
+  const name = `berth-${project}`;
+  elb.on(DescribeTargetGroupsCommand, { Names: [name] }).resolves({
+    TargetGroups: [{ TargetGroupName: name, TargetGroupArn: TG_ARN(project) }],
+  });
+  elb.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_ARN(project) }).resolves({
+    TargetHealthDescriptions: states.map((s, i): TargetHealthDescription => {
+      const [State, Reason, Description] = typeof s === 'string' ? [s] : s;
+      return {
+        Target: { Id: `i-0${project.length}${i}aaaabbbbcccc`, Port: 32768 + i },
+        TargetHealth: {
+          State: State as 'healthy',
+          Reason: Reason as 'Target.ResponseCodeMismatch',
+          Description,
+        },
+      };
+    }),
+  });
+}
+
+function alarms(list: MetricAlarm[]): void {
+  cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: list, CompositeAlarms: [] });
+}
+
+/** Both projects healthy: two succeeded releases each, 2/2 tasks, 2 healthy targets, no alarm. */
+function healthy(): void {
+  pipeline('cash-collection', [
+    { id: 'exec-a2', status: 'Succeeded', sha: SHA.a, minutes: 10 },
+    { id: 'exec-a1', status: 'Succeeded', sha: SHA.b, minutes: 0 },
+  ]);
+  pipeline('poultry-sale', [{ id: 'exec-b1', status: 'Succeeded', sha: SHA.c, minutes: 5 }]);
+  ecs
+    .on(DescribeServicesCommand)
+    .resolves({ services: [service('cash-collection'), service('poultry-sale')], failures: [] });
+  targets('cash-collection', ['healthy', 'healthy']);
+  targets('poultry-sale', ['healthy', 'healthy']);
+  alarms([]);
+}
+
+beforeEach(() => {
+  for (const m of [cp, ecs, elb, cw]) m.reset();
+  regions.length = 0;
+});
+
+const status = (args: string[] = []) => run(['status', ...args], capture(), config.file, { aws: factory });
+
+describe('berth status: a healthy platform', () => {
+  it('given both projects released and healthy, when status runs, then each shows its executions, tasks, targets and no alarm', async () => {
+    healthy();
+
+    const r = await status();
+
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('Berth status in us-east-1 (cluster berth)');
+    expect(r.stdout).toContain('cash-collection  (/api/cash/*)');
+    expect(r.stdout).toContain('Pipeline berth-cash-collection, last 2 execution(s), newest first:');
+    expect(r.stdout).toMatch(/Succeeded\s+1a2b3c4\s+2025-06-01T10:10:00Z/);
+    expect(r.stdout).toMatch(/Succeeded\s+9f8e7d6\s+2025-06-01T10:00:00Z/);
+    expect(r.stdout).toContain(
+      'Service cash-collection: 2 running / 2 desired / 0 pending; rollout COMPLETED; task definition berthcash-collectionServiceTaskDefinition:7',
+    );
+    expect(r.stdout).toContain('Targets berth-cash-collection: 2 healthy');
+    expect(r.stdout).toContain('poultry-sale  (/api/poultry/*)');
+    expect(r.stdout).toMatch(/Succeeded\s+c0ffee0\s+2025-06-01T10:05:00Z/);
+    expect(r.stdout).not.toContain('s3-version-id');
+    expect(r.stdout).not.toContain('steady state'); // events only when something is not settled
+    expect(r.stdout.match(/Alarms in ALARM: none/g)).toHaveLength(3); // two projects and the platform
+    expect(regions).toEqual(['us-east-1']);
+  });
+
+  it('given the calls it makes, when status runs, then it reads the last 5 executions, each execution for its variables, the cluster berth and the alarms with prefix berth- in ALARM', async () => {
+    healthy();
+
+    await status();
+
+    expect(cp.commandCalls(ListPipelineExecutionsCommand).map((c) => c.args[0].input)).toEqual(
+      expect.arrayContaining([
+        { pipelineName: 'berth-cash-collection', maxResults: 5 },
+        { pipelineName: 'berth-poultry-sale', maxResults: 5 },
+      ]),
+    );
+    expect(cp.commandCalls(GetPipelineExecutionCommand)).toHaveLength(3);
+    expect(cp.commandCalls(ListActionExecutionsCommand)).toHaveLength(0); // nothing failed or running
+    expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({
+      cluster: 'berth',
+      services: ['cash-collection', 'poultry-sale'],
+    });
+    expect(elb.commandCalls(DescribeTargetGroupsCommand).map((c) => c.args[0].input.Names)).toEqual(
+      expect.arrayContaining([['berth-cash-collection'], ['berth-poultry-sale']]),
+    );
+    expect(cw.commandCalls(DescribeAlarmsCommand)[0].args[0].input).toMatchObject({
+      AlarmNamePrefix: 'berth-',
+      StateValue: 'ALARM',
+    });
+  });
+
+  it('given AWS_REGION, when status runs, then the clients use that region', async () => {
+    healthy();
+
+    await run(['status'], capture({ env: { AWS_REGION: 'eu-west-1' } }), config.file, { aws: factory });
+
+    expect(regions).toEqual(['eu-west-1']);
+  });
+});
+
+describe('berth status: what needs attention', () => {
+  it('given a failed execution, when status runs, then it shows the stage and action that failed and why', async () => {
+    healthy();
+    pipeline('cash-collection', [
+      { id: 'exec-a3', status: 'Failed', sha: SHA.c, minutes: 30 },
+      { id: 'exec-a2', status: 'Succeeded', sha: SHA.a, minutes: 10 },
+    ]);
+    cp.on(ListActionExecutionsCommand, {
+      pipelineName: 'berth-cash-collection',
+      filter: { pipelineExecutionId: 'exec-a3' },
+    }).resolves({
+      actionExecutionDetails: [
+        { stageName: 'Checkout', actionName: 'Checkout', status: 'Succeeded', startTime: at(30) },
+        {
+          stageName: 'Test',
+          actionName: 'Test',
+          status: 'Failed',
+          startTime: at(32),
+          output: {
+            executionResult: {
+              errorDetails: {
+                code: 'JobFailed',
+                message: 'Error while executing command: npm test. Reason: exit status 1\nmore',
+              },
+            },
+          },
+        },
+      ],
+    });
+
+    const r = await status();
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /Failed\s+c0ffee0\s+2025-06-01T10:30:00Z\s+failed at Test: Error while executing command: npm test\. Reason: exit status 1\n/,
+    );
+  });
+
+  it('given an execution in progress, when status runs, then it shows the stage it is at', async () => {
+    healthy();
+    pipeline('poultry-sale', [{ id: 'exec-b2', status: 'InProgress', sha: SHA.a, minutes: 40 }]);
+    cp.on(ListActionExecutionsCommand, { filter: { pipelineExecutionId: 'exec-b2' } }).resolves({
+      actionExecutionDetails: [
+        { stageName: 'Deploy', actionName: 'Deploy', status: 'InProgress', startTime: at(48) },
+        { stageName: 'Push', actionName: 'Push', status: 'Succeeded', startTime: at(46) },
+      ],
+    });
+
+    const r = await status(['poultry-sale']);
+
+    expect(r.stdout).toMatch(/InProgress\s+1a2b3c4\s+2025-06-01T10:40:00Z\s+at Deploy\n/);
+  });
+
+  it('given tasks that do not place, when status runs, then it shows the pending tasks, the rollout and ECS’s latest event', async () => {
+    healthy();
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        service(
+          'cash-collection',
+          {
+            runningCount: 1,
+            pendingCount: 1,
+            events: [
+              {
+                id: 'e2',
+                createdAt: at(50),
+                message:
+                  '(service cash-collection) was unable to place a task because no container instance met all of its requirements.',
+              },
+            ],
+          },
+          'IN_PROGRESS',
+        ),
+        service('poultry-sale'),
+      ],
+    });
+
+    const r = await status();
+
+    expect(r.stdout).toContain(
+      'Service cash-collection: 1 running / 2 desired / 1 pending; rollout IN_PROGRESS',
+    );
+    expect(r.stdout).toContain(
+      'latest event (2025-06-01T10:50:00Z): (service cash-collection) was unable to place a task because no container instance met all of its requirements.',
+    );
+    expect(r.stdout).toContain('Service poultry-sale: 2 running / 2 desired / 0 pending; rollout COMPLETED');
+  });
+
+  it('given unhealthy targets, when status runs, then it counts targets per state and names each that is not healthy with its reason', async () => {
+    healthy();
+    targets('poultry-sale', [
+      'healthy',
+      ['unhealthy', 'Target.ResponseCodeMismatch', 'Health checks failed with these codes: [500]'],
+      ['draining', 'Target.DeregistrationInProgress', 'Target deregistration is in progress'],
+    ]);
+
+    const r = await status();
+
+    expect(r.stdout).toContain('Targets berth-poultry-sale: 1 healthy, 1 draining, 1 unhealthy');
+    expect(r.stdout).toContain(
+      'i-0121aaaabbbbcccc:32769 unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [500])',
+    );
+    expect(r.stdout).toContain('Targets berth-cash-collection: 2 healthy');
+  });
+
+  it('given alarms in ALARM, when status runs, then each is listed under its project, and the rest under platform', async () => {
+    healthy();
+    alarms([
+      {
+        AlarmName: 'berth-cash-collection-target-5xx',
+        StateValue: 'ALARM',
+        StateReason: 'Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0).',
+        StateUpdatedTimestamp: at(55),
+      },
+      {
+        AlarmName: 'berth-alb-5xx',
+        StateValue: 'ALARM',
+        StateReason: 'Threshold Crossed',
+        StateUpdatedTimestamp: at(56),
+      },
+    ]);
+
+    const r = await status(['--json']);
+    const data = JSON.parse(r.stdout) as {
+      projects: { name: string; alarms: { name: string; reason: string; since: string }[] }[];
+      platform: { alarms: { name: string }[] };
+    };
+
+    expect(data.projects.find((p) => p.name === 'cash-collection')?.alarms).toEqual([
+      {
+        name: 'berth-cash-collection-target-5xx',
+        reason: 'Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0).',
+        since: '2025-06-01T10:55:00Z',
+      },
+    ]);
+    expect(data.projects.find((p) => p.name === 'poultry-sale')?.alarms).toEqual([]);
+    expect(data.platform.alarms.map((a) => a.name)).toEqual(['berth-alb-5xx']);
+
+    const human = await status();
+    expect(human.stdout).toMatch(
+      /cash-collection {2}\(\/api\/cash\/\*\)[\s\S]*Alarms in ALARM: 1\n {4}berth-cash-collection-target-5xx since 2025-06-01T10:55:00Z: Threshold Crossed: 1 datapoint/,
+    );
+    expect(human.stdout).toMatch(
+      /platform\n {2}Alarms in ALARM: 1\n {4}berth-alb-5xx since 2025-06-01T10:56:00Z/,
+    );
+  });
+
+  it('given more alarms than one page, when status runs, then it follows NextToken', async () => {
+    healthy();
+    cw.on(DescribeAlarmsCommand)
+      .resolvesOnce({ MetricAlarms: [{ AlarmName: 'berth-poultry-sale-cpu-high' }], NextToken: 'page-2' })
+      .resolvesOnce({ CompositeAlarms: [{ AlarmName: 'berth-poultry-sale-composite' }] });
+
+    const r = await status(['--json']);
+    const data = JSON.parse(r.stdout) as { projects: { name: string; alarms: { name: string }[] }[] };
+
+    expect(data.projects[1].alarms.map((a) => a.name)).toEqual([
+      'berth-poultry-sale-composite',
+      'berth-poultry-sale-cpu-high',
+    ]);
+    expect(cw.commandCalls(DescribeAlarmsCommand)[1].args[0].input.NextToken).toBe('page-2');
+  });
+});
+
+describe('berth status: what is not there yet', () => {
+  it('given a project stack not deployed, when status runs, then its pipeline, service and target group are shown as not deployed', async () => {
+    healthy();
+    cp.on(ListPipelineExecutionsCommand, { pipelineName: 'berth-poultry-sale' }).rejects(
+      Object.assign(new Error('Pipeline not found'), { name: 'PipelineNotFoundException' }),
+    );
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [service('cash-collection')],
+      failures: [{ arn: 'arn:aws:ecs:us-east-1:123456789012:service/berth/poultry-sale', reason: 'MISSING' }],
+    });
+    elb
+      .on(DescribeTargetGroupsCommand, { Names: ['berth-poultry-sale'] })
+      .rejects(
+        Object.assign(new Error('One or more target groups not found'), {
+          name: 'TargetGroupNotFoundException',
+        }),
+      );
+
+    const r = await status();
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'Pipeline berth-poultry-sale: not deployed (run `npx cdk deploy berth-poultry-sale`)',
+    );
+    expect(r.stdout).toContain('Service poultry-sale: not deployed in cluster berth');
+    expect(r.stdout).toContain('Targets berth-poultry-sale: target group not deployed');
+    expect(r.stdout).toContain('Targets berth-cash-collection: 2 healthy');
+  });
+
+  it('given a pipeline that never ran and a service with 0 tasks, when status runs, then it says so', async () => {
+    healthy();
+    cp.on(ListPipelineExecutionsCommand, { pipelineName: 'berth-cash-collection' }).resolves({
+      pipelineExecutionSummaries: [],
+    });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [service('cash-collection', { runningCount: 0, desiredCount: 0 }), service('poultry-sale')],
+    });
+    targets('cash-collection', []);
+
+    const r = await status();
+
+    expect(r.stdout).toContain(
+      'Pipeline berth-cash-collection: no executions yet (push a commit to main to start one)',
+    );
+    expect(r.stdout).toContain('Service cash-collection: 0 running / 0 desired / 0 pending');
+    expect(r.stdout).toContain('Targets berth-cash-collection: none registered');
+  });
+
+  it('given no cluster (platform not deployed), when status runs, then every service is shown as not deployed', async () => {
+    healthy();
+    ecs
+      .on(DescribeServicesCommand)
+      .rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
+
+    const r = await status();
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Service cash-collection: not deployed in cluster berth');
+    expect(r.stdout).toContain('Service poultry-sale: not deployed in cluster berth');
+  });
+});
+
+describe('berth status: one project, JSON, errors', () => {
+  it('given a project name, when status runs, then it reads and shows only that project (and the platform alarms)', async () => {
+    healthy();
+
+    const r = await status(['poultry-sale']);
+
+    expect(r.stdout).toContain('poultry-sale  (/api/poultry/*)');
+    expect(r.stdout).not.toContain('cash-collection');
+    expect(cp.commandCalls(ListPipelineExecutionsCommand).map((c) => c.args[0].input.pipelineName)).toEqual([
+      'berth-poultry-sale',
+    ]);
+    expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input.services).toEqual(['poultry-sale']);
+    expect(r.stdout).toContain('platform\n  Alarms in ALARM: none');
+  });
+
+  it('given --json, when status runs, then stdout is one document with region, cluster, projects and platform', async () => {
+    healthy();
+
+    const r = await status(['--json']);
+
+    expect(r.code).toBe(0);
+    const data = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(data).sort()).toEqual(['cluster', 'platform', 'projects', 'region']);
+    expect(data).toMatchObject({ region: 'us-east-1', cluster: 'berth', platform: { alarms: [] } });
+    const cash = (data.projects as Record<string, unknown>[])[0];
+    expect(cash).toEqual({
+      name: 'cash-collection',
+      path: '/api/cash',
+      pipeline: {
+        name: 'berth-cash-collection',
+        deployed: true,
+        executions: [
+          {
+            id: 'exec-a2',
+            status: 'Succeeded',
+            commit: SHA.a,
+            shortCommit: '1a2b3c4',
+            branch: 'main',
+            startTime: '2025-06-01T10:10:00Z',
+            lastUpdateTime: '2025-06-01T10:19:00Z',
+            trigger: 'StartPipelineExecution',
+          },
+          expect.objectContaining({ id: 'exec-a1', commit: SHA.b }),
+        ],
+      },
+      service: {
+        name: 'cash-collection',
+        cluster: 'berth',
+        deployed: true,
+        status: 'ACTIVE',
+        running: 2,
+        desired: 2,
+        pending: 0,
+        rolloutState: 'COMPLETED',
+        taskDefinition: 'berthcash-collectionServiceTaskDefinition:7',
+        deployments: 1,
+        lastEvent: {
+          at: '2025-06-01T10:20:00Z',
+          message: '(service cash-collection) has reached a steady state.',
+        },
+      },
+      targetGroup: { name: 'berth-cash-collection', deployed: true, counts: { healthy: 2 }, notHealthy: [] },
+      alarms: [],
+    });
+  });
+
+  it('given no AWS credentials, when status runs, then it prints the sentence every command uses and exits 1', async () => {
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    for (const m of [cp, ecs, elb, cw]) m.onAnyCommand().rejects(noCredentials);
+
+    const r = await status();
+
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'Error: No AWS credentials found: set AWS_PROFILE or run `aws sso login`, then try again.\n',
+    );
+  });
+
+  it('given no AWS credentials and --json, when status runs, then the error is JSON with code no-aws-credentials', async () => {
+    for (const m of [cp, ecs, elb, cw]) {
+      m.onAnyCommand().rejects(Object.assign(new Error('no creds'), { name: 'CredentialsProviderError' }));
+    }
+
+    const r = await status(['--json']);
+
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: {
+        code: 'no-aws-credentials',
+        message: 'No AWS credentials found: set AWS_PROFILE or run `aws sso login`, then try again.',
+      },
+    });
+  });
+
+  it('given an identity without cloudwatch:DescribeAlarms, when status runs, then it names the action', async () => {
+    healthy();
+    cw.on(DescribeAlarmsCommand).rejects(
+      Object.assign(new Error('not authorized to perform: cloudwatch:DescribeAlarms'), {
+        name: 'AccessDenied',
+      }),
+    );
+
+    const r = await status();
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'Your AWS identity may not call cloudwatch:DescribeAlarms on the alarms berth-* in us-east-1',
+    );
+  });
+
+  it('given an unknown project, when status runs, then it exits 2 listing the projects, without calling AWS', async () => {
+    const r = await status(['nope']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('No project "nope"');
+    expect(r.stderr).toContain('choose one of: cash-collection, poultry-sale.');
+    expect(cp.calls()).toHaveLength(0);
+  });
+});
+
+describe('assignAlarms', () => {
+  it('given project names that prefix one another, when assigning, then the longest matching project wins', () => {
+    const owners = assignAlarms(
+      [
+        { name: 'berth-cash-collection-cpu-high' },
+        { name: 'berth-cash-cpu-high' },
+        { name: 'berth-api-5xx-rate' },
+      ],
+      'berth',
+      ['cash', 'cash-collection'],
+    );
+
+    expect(owners.get('cash-collection')?.map((a) => a.name)).toEqual(['berth-cash-collection-cpu-high']);
+    expect(owners.get('cash')?.map((a) => a.name)).toEqual(['berth-cash-cpu-high']);
+    expect(owners.get('')?.map((a) => a.name)).toEqual(['berth-api-5xx-rate']);
+  });
+});

@@ -1,0 +1,87 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { TOPIC_PUBLISHERS } from '../../src/monitoring/alarm-topic';
+import { buildApp, configWith, template } from '../support/app';
+
+const onlyId = (t: Template, type: string) => {
+  const ids = Object.keys(t.findResources(type));
+  expect(ids, type).toHaveLength(1);
+  return ids[0];
+};
+
+describe('alarm topic (seed config)', () => {
+  let t: Template;
+  beforeAll(() => {
+    t = template(buildApp().platform);
+  });
+
+  it('has one customer-managed KMS key with yearly rotation', () => {
+    t.resourceCountIs('AWS::KMS::Key', 1);
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it("lets CloudWatch alarms, EventBridge and CodeStar notifications use the key, and only for Decrypt and GenerateDataKey*", () => {
+    const key = Object.values(t.findResources('AWS::KMS::Key'))[0].Properties;
+    const statements = key.KeyPolicy.Statement as Record<string, unknown>[];
+    const services = statements.filter((s) => (s.Principal as { Service?: unknown })?.Service);
+    expect(services).toHaveLength(1);
+    const [publishers] = services;
+    expect(publishers.Effect).toBe('Allow');
+    expect([...(publishers.Principal as { Service: string[] }).Service].sort()).toEqual(
+      [...TOPIC_PUBLISHERS].sort(),
+    );
+    expect(TOPIC_PUBLISHERS).toEqual(
+      expect.arrayContaining([
+        'cloudwatch.amazonaws.com',
+        'events.amazonaws.com',
+        'codestar-notifications.amazonaws.com',
+      ]),
+    );
+    expect([publishers.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+  });
+
+  it('encrypts the topic with that key', () => {
+    const key = onlyId(t, 'AWS::KMS::Key');
+    t.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'berth-alarms',
+      KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] },
+    });
+  });
+
+  it('denies every request to the topic that is not over TLS', () => {
+    const topic = onlyId(t, 'AWS::SNS::Topic');
+    const policy = Object.values(t.findResources('AWS::SNS::TopicPolicy'))[0].Properties;
+    expect(policy.Topics).toEqual([{ Ref: topic }]);
+    expect(policy.PolicyDocument.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: '*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          Resource: { Ref: topic },
+        }),
+      ]),
+    );
+  });
+
+  it('subscribes nobody when alerts.emails is empty', () => {
+    t.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('alarm topic with alerts.emails', () => {
+  const emails = ['ops@example.com', 'oncall@example.org'];
+  let t: Template;
+  beforeAll(() => {
+    t = template(buildApp(configWith((raw) => (raw.alerts = { emails }))).platform);
+  });
+
+  it('subscribes each address by e-mail, once', () => {
+    const topic = onlyId(t, 'AWS::SNS::Topic');
+    const subs = Object.values(t.findResources('AWS::SNS::Subscription')).map((r) => r.Properties);
+    expect(subs).toHaveLength(emails.length);
+    for (const email of emails) {
+      expect(subs).toContainEqual({ Protocol: 'email', Endpoint: email, TopicArn: { Ref: topic } });
+    }
+  });
+});
