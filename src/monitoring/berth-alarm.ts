@@ -48,7 +48,7 @@ export function berthAlarm(scope: Construct, id: string, props: BerthAlarmProps)
   const alarm = new cloudwatch.Alarm(scope, id, {
     alarmName: props.alarmName,
     alarmDescription: description,
-    metric: props.metric,
+    metric: props.metric instanceof cloudwatch.Metric ? unlabeled(props.metric) : props.metric,
     threshold: props.threshold,
     comparisonOperator: props.comparisonOperator,
     evaluationPeriods: props.evaluationPeriods,
@@ -59,4 +59,22 @@ export function berthAlarm(scope: Construct, id: string, props: BerthAlarmProps)
   alarm.addAlarmAction(action);
   alarm.addOkAction(action);
   return alarm;
+}
+
+/**
+ * The metric without its dashboard label: CloudWatch renders a labelled metric as a one-query metric-math alarm;
+ * without the label the alarm is a plain metric alarm (Namespace, MetricName, Dimensions), as the console shows it.
+ */
+function unlabeled(m: cloudwatch.Metric): cloudwatch.Metric {
+  if (m.label === undefined) return m;
+  return new cloudwatch.Metric({
+    namespace: m.namespace,
+    metricName: m.metricName,
+    dimensionsMap: m.dimensions as Record<string, string> | undefined,
+    statistic: m.statistic,
+    period: m.period,
+    unit: m.unit,
+    account: m.account,
+    region: m.region,
+  });
 }

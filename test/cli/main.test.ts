@@ -33,6 +33,8 @@ describe('berth help', () => {
     for (const s of [
       'set-pat <project>',
       'connect <project>',
+      'plan',
+      'status [<project>]',
       'help [<command>]',
       '--config <file>',
       '--json',
@@ -73,7 +75,7 @@ describe('berth help', () => {
 
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout) as { commands: { name: string }[] };
-    expect(data.commands.map((c) => c.name)).toEqual(['set-pat', 'connect']);
+    expect(data.commands.map((c) => c.name)).toEqual(['set-pat', 'connect', 'plan', 'status']);
   });
 });
 
@@ -83,7 +85,7 @@ describe('berth: usage errors exit 2', () => {
 
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'Error: No command given: run `berth help` to see the commands (set-pat, connect).\n',
+      'Error: No command given: run `berth help` to see the commands (set-pat, connect, plan, status).\n',
     );
   });
 
@@ -92,7 +94,7 @@ describe('berth: usage errors exit 2', () => {
 
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'Error: Unknown command "deploy": run `berth help` to see the commands (set-pat, connect, help).\n',
+      'Error: Unknown command "deploy": run `berth help` to see the commands (set-pat, connect, plan, status, help).\n',
     );
   });
 
