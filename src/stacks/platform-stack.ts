@@ -111,7 +111,11 @@ export class PlatformStack extends Stack {
           {
             pipelineName: n.pipeline,
             secretId: n.webhookSecret,
-            repository: project.repository,
+            repository: {
+              project: project.repository.project,
+              name: project.repository.name,
+              ...(project.repository.id ? { id: project.repository.id } : {}),
+            },
             branch: project.repository.branch,
           },
         ]),

@@ -60,9 +60,16 @@ async function planJson(args: string[] = [], configFile = SEED_FILE): Promise<Pl
   return JSON.parse(r.stdout) as PlanJson;
 }
 
+/** The parts of berth.yaml the tests change. */
+interface RawSeed {
+  region: string;
+  cluster: { instanceType: string };
+  projects: ({ pipeline?: { approval?: boolean } } & Record<string, unknown>)[];
+}
+
 /** berth.yaml with `change` applied to its YAML, in a temporary file. */
-function seedWith(name: string, change: (raw: Record<string, any>) => void): string {
-  const raw = parse(readFileSync(SEED_FILE, 'utf8')) as Record<string, any>;
+function seedWith(name: string, change: (raw: RawSeed) => void): string {
+  const raw = parse(readFileSync(SEED_FILE, 'utf8')) as RawSeed;
   change(raw);
   const file = path.join(tmp, `${name}.yaml`);
   writeFileSync(file, stringify(raw));
@@ -141,7 +148,7 @@ describe('berth plan: tables', () => {
 
   it('given an approval in a project, when plan runs, then its stages say so', async () => {
     const file = seedWith('approval', (raw) => {
-      raw.projects[0].pipeline.approval = true;
+      raw.projects[0].pipeline = { ...raw.projects[0].pipeline, approval: true };
     });
     const r = await plan([], file);
 

@@ -158,6 +158,14 @@ function healthy(): void {
   alarms([]);
 }
 
+/** Every call of every client fails with `e` (no credentials, say). */
+function rejectEverything(e: Error): void {
+  cp.onAnyCommand().rejects(e);
+  ecs.onAnyCommand().rejects(e);
+  elb.onAnyCommand().rejects(e);
+  cw.onAnyCommand().rejects(e);
+}
+
 beforeEach(() => {
   for (const m of [cp, ecs, elb, cw]) m.reset();
   regions.length = 0;
@@ -399,13 +407,11 @@ describe('berth status: what is not there yet', () => {
       services: [service('cash-collection')],
       failures: [{ arn: 'arn:aws:ecs:us-east-1:123456789012:service/berth/poultry-sale', reason: 'MISSING' }],
     });
-    elb
-      .on(DescribeTargetGroupsCommand, { Names: ['berth-poultry-sale'] })
-      .rejects(
-        Object.assign(new Error('One or more target groups not found'), {
-          name: 'TargetGroupNotFoundException',
-        }),
-      );
+    elb.on(DescribeTargetGroupsCommand, { Names: ['berth-poultry-sale'] }).rejects(
+      Object.assign(new Error('One or more target groups not found'), {
+        name: 'TargetGroupNotFoundException',
+      }),
+    );
 
     const r = await status();
 
@@ -521,7 +527,7 @@ describe('berth status: one project, JSON, errors', () => {
     const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
       name: 'CredentialsProviderError',
     });
-    for (const m of [cp, ecs, elb, cw]) m.onAnyCommand().rejects(noCredentials);
+    rejectEverything(noCredentials);
 
     const r = await status();
 
@@ -533,9 +539,7 @@ describe('berth status: one project, JSON, errors', () => {
   });
 
   it('given no AWS credentials and --json, when status runs, then the error is JSON with code no-aws-credentials', async () => {
-    for (const m of [cp, ecs, elb, cw]) {
-      m.onAnyCommand().rejects(Object.assign(new Error('no creds'), { name: 'CredentialsProviderError' }));
-    }
+    rejectEverything(Object.assign(new Error('no creds'), { name: 'CredentialsProviderError' }));
 
     const r = await status(['--json']);
 

@@ -63,7 +63,7 @@ describe('webhook route and function', () => {
       expect(projects[p.name]).toEqual({
         pipelineName: `berth-${p.name}`,
         secretId: `berth/${p.name}/webhook`,
-        repository: { project: p.repository.project, name: p.repository.name, branch: p.repository.branch },
+        repository: { project: p.repository.project, name: p.repository.name },
         branch: p.repository.branch,
       });
     }
