@@ -233,7 +233,7 @@ export class PlatformMonitoring extends Construct {
     add(
       berthAlarm(this, 'WebhookThrottles', {
         alarmName: names.webhookThrottles,
-        meaning: `The webhook function was throttled (reserved concurrency exhausted) ${t.webhookThrottles} or more times in 5 minutes; Azure DevOps saw an error for those pushes.`,
+        meaning: `The webhook function was throttled (reserved concurrency exhausted) ${t.webhookThrottles} or more times in 5 minutes; those service hook calls got an error instead of starting a pipeline.`,
         firstCheck: `the Invocations and Duration graphs of the webhook on the dashboard (a burst of pushes, or slow calls holding concurrency), then ${webhookLogs}.`,
         runbook: 'webhook-throttles',
         metric: metrics.webhookThrottles,
@@ -269,7 +269,7 @@ export class PlatformMonitoring extends Construct {
       berthAlarm(this, 'AlbElb5xx', {
         alarmName: names.albElb5xx,
         meaning: `The ALB itself answered 5xx more than ${t.albElb5xxPer5Min} times in 5 minutes: 503 when a project has no healthy target, 502/504 when a target closed or hung.`,
-        firstCheck: `the <project>-unhealthy-hosts and <project>-tasks-below-desired alarms, then the ALB access logs (S3 bucket of the ALB, prefix alb/) for elb_status_code 5xx and the target they name.`,
+        firstCheck: `the <prefix>-<project>-unhealthy-hosts and -tasks-below-desired alarms, then the ALB access logs (S3 bucket of the ALB, prefix alb/) for elb_status_code 5xx and the target they name.`,
         runbook: 'alb-5xx',
         metric: metrics.albElb5xx,
         threshold: t.albElb5xxPer5Min,

@@ -59,7 +59,7 @@ export class ProjectAlarms extends Construct {
     // Descriptions use the derived (static) cluster name so they read as plain text, not cross-stack tokens.
     const cluster = platformNames({ prefix: props.prefix }).clusterName;
     const topic = props.topic;
-    const key = (k: string) => `projects[${p}].alarms.${k} in berth.yaml`;
+    const key = (k: string) => `alarms.${k} of project ${p} in berth.yaml`;
 
     // The target group's own metric methods derive the LoadBalancer dimension by splitting the listener ARN,
     // a cross-stack reference here; the platform exports the ALB's full name, so use that instead.
@@ -72,7 +72,7 @@ export class ProjectAlarms extends Construct {
 
     this.target5xx = berthAlarm(this, 'Target5xx', {
       alarmName: names.target5xx,
-      meaning: `${p} answers more than ${t.target5xxPerMinute} 5xx per minute (2 of the last 3 minutes); during a deployment this rolls the service back.`,
+      meaning: `${p} answered more than ${t.target5xxPerMinute} requests per minute with a 5xx in 2 of the last 3 minutes; during a deployment this rolls the service back.`,
       firstCheck: `the service's logs (${logs}) for errors and stack traces, and whether a deployment is under way (ECS console: cluster ${cluster}, service ${derived.service}, Deployments).`,
       tune: key('target5xxPerMinute'),
       runbook: 'target-5xx',
@@ -90,7 +90,7 @@ export class ProjectAlarms extends Construct {
 
     this.unhealthyHosts = berthAlarm(this, 'UnhealthyHosts', {
       alarmName: names.unhealthyHosts,
-      meaning: `More than ${t.unhealthyHosts} of ${p}'s targets failed the ALB health check for 3 minutes; during a deployment this rolls the service back.`,
+      meaning: `${t.unhealthyHosts === 0 ? 'At least one' : `More than ${t.unhealthyHosts}`} of ${p}'s targets failed the ALB health check for 3 minutes; during a deployment this rolls the service back.`,
       firstCheck: `the target group's Targets tab (EC2 console, Target groups, ${derived.qualified}) for the failure reason, then the health check path answers 2xx inside the container (${logs}).`,
       runbook: 'unhealthy-hosts',
       metric: tgMetrics

@@ -125,7 +125,7 @@ describe('platform alarms (seed config)', () => {
       Statistic: 'Sum',
       Period: 300,
     });
-    expect(alarms.get(names.apiThrottled)!.AlarmDescription).toMatch(/no throttle metric/);
+    expect(JSON.stringify(alarms.get(names.apiThrottled)!.AlarmDescription)).toMatch(/no throttle metric/);
   });
 
   it('watches p99 latency of the API and of the webhook function, the latter at 80 % of its 10 s timeout', () => {
