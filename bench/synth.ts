@@ -7,7 +7,9 @@ import * as path from 'node:path';
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const tsxCli = require.resolve('tsx/cli');
 // The CLI hands the app cdk.json's context (feature flags) this way; do the same so the app synthesizes as it would.
-const context = JSON.stringify(JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context);
+const context = JSON.stringify(
+  JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context,
+);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -19,7 +21,10 @@ function time(label: string, args: string[]): number {
   for (let i = 0; i < runs; i++) {
     const outdir = mkdtempSync(path.join(tmpdir(), 'berth-bench-'));
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: context }, stdio: 'pipe' });
+    const r = spawnSync(process.execPath, args, {
+      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: context },
+      stdio: 'pipe',
+    });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     rmSync(outdir, { recursive: true, force: true });
     if (r.status !== 0) throw new Error(`${label} failed: ${r.stderr.toString()}`);

@@ -23,6 +23,10 @@ const stacks = Object.entries(manifest.artifacts).filter(([, a]) => a.type === '
 console.log(`\nSynthesized ${stacks.length} stacks into ${outdir}:`);
 for (const [name, a] of stacks) {
   const file = path.join(outdir, a.properties!.templateFile!);
-  const resources = existsSync(file) ? Object.keys(JSON.parse(readFileSync(file, 'utf8')).Resources).length : 0;
-  console.log(`  ${name.padEnd(32)} ${String(resources).padStart(4)} resources  ${path.relative(process.cwd(), file)}`);
+  const resources = existsSync(file)
+    ? Object.keys(JSON.parse(readFileSync(file, 'utf8')).Resources).length
+    : 0;
+  console.log(
+    `  ${name.padEnd(32)} ${String(resources).padStart(4)} resources  ${path.relative(process.cwd(), file)}`,
+  );
 }

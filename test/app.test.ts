@@ -29,7 +29,9 @@ describe('the CDK app', () => {
     expect(r.stderr).not.toMatch(/credential|Need to perform AWS calls/i);
     expect(r.status).toBe(0);
     expect(r.templates.sort()).toEqual(
-      ['berth-cash-collection', 'berth-network', 'berth-platform', 'berth-poultry-sale'].map((s) => `${s}.template.json`),
+      ['berth-cash-collection', 'berth-network', 'berth-platform', 'berth-poultry-sale'].map(
+        (s) => `${s}.template.json`,
+      ),
     );
     for (const file of r.templates) {
       const resources = Object.keys(JSON.parse(readFileSync(path.join(r.outdir, file), 'utf8')).Resources);
@@ -54,13 +56,16 @@ describe('the CDK app', () => {
     const { app } = buildApp(undefined, true);
     const assembly = app.synth();
     const report = JSON.parse(readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
-    const violations = (report.pluginReports ?? []).flatMap((p: { violations?: unknown[] }) => p.violations ?? []);
+    const violations = (report.pluginReports ?? []).flatMap(
+      (p: { violations?: unknown[] }) => p.violations ?? [],
+    );
     expect(violations).toEqual([]);
 
     const reasons: string[] = [];
     for (const node of app.node.findAll()) {
       for (const m of node.node.metadata) {
-        if (m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) reasons.push(...Object.values(m.data as Record<string, string>));
+        if (m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          reasons.push(...Object.values(m.data as Record<string, string>));
       }
     }
     expect(reasons.length).toBeGreaterThan(0);

@@ -9,7 +9,11 @@ export const ACCOUNT = '111122223333';
 export const REGION = 'us-east-1';
 
 type Json = unknown;
-type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, Json> }>; Outputs?: Record<string, { Value: Json }>; Parameters?: Record<string, { Default?: string }> };
+type Template = {
+  Resources: Record<string, { Type: string; Properties?: Record<string, Json> }>;
+  Outputs?: Record<string, { Value: Json }>;
+  Parameters?: Record<string, { Default?: string }>;
+};
 
 export class TemplateResolver {
   constructor(private readonly templates: Readonly<Record<string, Template>>) {}
@@ -44,13 +48,19 @@ export class TemplateResolver {
       case 'Fn::Sub': {
         const text = Array.isArray(arg) ? (arg[0] as string) : (arg as string);
         return text.replace(/\$\{([^}]+)\}/g, (_, name: string) =>
-          String(name.includes('.') ? this.getAtt(stack, ...(name.split('.') as [string, string])) : this.ref(stack, name)),
+          String(
+            name.includes('.')
+              ? this.getAtt(stack, ...(name.split('.') as [string, string]))
+              : this.ref(stack, name),
+          ),
         );
       }
       case 'Fn::GetStackOutput': {
         const { StackName, OutputName } = arg as { StackName: string; OutputName: string };
         const output = this.templates[StackName]?.Outputs?.[OutputName];
-        return output ? this.resolve(StackName, output.Value) : `unresolved-output:${StackName}:${OutputName}`;
+        return output
+          ? this.resolve(StackName, output.Value)
+          : `unresolved-output:${StackName}:${OutputName}`;
       }
       case 'Fn::ImportValue':
         return `unresolved-import:${JSON.stringify(arg)}`;
@@ -78,7 +88,8 @@ export class TemplateResolver {
     const r = t.Resources[id];
     if (!r) return `unresolved-ref:${stack}:${id}`;
     const p = r.Properties ?? {};
-    const name = (key: string, fallback: string) => (p[key] !== undefined ? this.resolve(stack, p[key]) : fallback);
+    const name = (key: string, fallback: string) =>
+      p[key] !== undefined ? this.resolve(stack, p[key]) : fallback;
     switch (r.Type) {
       case 'AWS::SecretsManager::Secret':
         return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name('Name', id)}-AbCdEf`;
