@@ -31,7 +31,9 @@ export interface BerthAlarmProps {
 }
 
 /** The description an operator reads in the e-mail: meaning, first check, how to tune, and the runbook entry. */
-export function alarmDescription(p: Pick<BerthAlarmProps, 'meaning' | 'firstCheck' | 'tune' | 'runbook'>): string {
+export function alarmDescription(
+  p: Pick<BerthAlarmProps, 'meaning' | 'firstCheck' | 'tune' | 'runbook'>,
+): string {
   const tune = p.tune ?? 'the default in src/monitoring/thresholds.ts (not set per project)';
   return `${p.meaning} First check: ${p.firstCheck} Tune: ${tune}. Runbook: docs/operations.md#${p.runbook}`;
 }

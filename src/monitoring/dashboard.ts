@@ -102,7 +102,8 @@ export class BerthDashboard extends Construct {
     // cfn-lint's schema for AWS::CloudWatch::Dashboard has no Tags (the app tags every resource it can).
     (this.dashboard.node.defaultChild as cloudwatch.CfnDashboard).addPropertyDeletionOverride('Tags');
     const row = (...widgets: cloudwatch.IWidget[]) => this.dashboard.addWidgets(...widgets);
-    const heading = (markdown: string) => row(new cloudwatch.TextWidget({ markdown, width: FULL, height: 1 }));
+    const heading = (markdown: string) =>
+      row(new cloudwatch.TextWidget({ markdown, width: FULL, height: 1 }));
 
     row(
       new cloudwatch.TextWidget({
@@ -138,8 +139,14 @@ export class BerthDashboard extends Construct {
 
     heading(`## Platform: webhook (\`${names.webhookFunctionName}\`)`);
     row(
-      graph('Webhook outcomes (per 5 min)', webhookOutcomeMetrics({ prefix: props.prefix }), { stacked: true }),
-      graph('Webhook invocations, errors, throttles', [m.webhookInvocations, m.webhookErrors, m.webhookThrottles]),
+      graph('Webhook outcomes (per 5 min)', webhookOutcomeMetrics({ prefix: props.prefix }), {
+        stacked: true,
+      }),
+      graph('Webhook invocations, errors, throttles', [
+        m.webhookInvocations,
+        m.webhookErrors,
+        m.webhookThrottles,
+      ]),
       graph('Webhook duration (ms)', [m.webhookDurationP99], {
         annotations: [{ value: props.webhookDurationLimitMs, label: 'duration alarm', color: RED }],
       }),
@@ -158,7 +165,11 @@ export class BerthDashboard extends Construct {
     row(
       graph('Cluster reservation (%)', [m.clusterCpuReservation, m.clusterMemoryReservation], {
         annotations: [
-          { value: Math.min(t.clusterCpuReservationPercent, t.clusterMemoryReservationPercent), label: 'alarm', color: RED },
+          {
+            value: Math.min(t.clusterCpuReservationPercent, t.clusterMemoryReservationPercent),
+            label: 'alarm',
+            color: RED,
+          },
         ],
         max: 100,
       }),
@@ -178,8 +189,14 @@ export class BerthDashboard extends Construct {
           'NAT port allocation errors and dropped packets',
           m.nat.flatMap((n) => [n.portAllocationErrors, n.packetsDropped]),
         ),
-        graph('NAT bytes out to destinations', m.nat.map((n) => n.bytesOut)),
-        graph('NAT active connections', m.nat.map((n) => n.activeConnections)),
+        graph(
+          'NAT bytes out to destinations',
+          m.nat.map((n) => n.bytesOut),
+        ),
+        graph(
+          'NAT active connections',
+          m.nat.map((n) => n.activeConnections),
+        ),
       );
     }
 
@@ -208,7 +225,9 @@ export class BerthDashboard extends Construct {
       new cloudwatch.AlarmStatusWidget({
         title: `${project.name} alarms`,
         // By derived name: the alarms live in the project's stack, which the platform never imports.
-        alarms: alarmNames.map((name) => cloudwatch.Alarm.fromAlarmName(this, `${project.name}-${name}`, name)),
+        alarms: alarmNames.map((name) =>
+          cloudwatch.Alarm.fromAlarmName(this, `${project.name}-${name}`, name),
+        ),
         width: FULL,
         height: 2,
         sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
@@ -247,7 +266,11 @@ interface GraphOptions {
   readonly max?: number;
 }
 
-function graph(title: string, left: cloudwatch.IMetric[], options: GraphOptions = {}): cloudwatch.GraphWidget {
+function graph(
+  title: string,
+  left: cloudwatch.IMetric[],
+  options: GraphOptions = {},
+): cloudwatch.GraphWidget {
   return new cloudwatch.GraphWidget({
     title,
     left,

@@ -133,7 +133,11 @@ export function targetGroupSearches(
   c: Pick<ParsedConfig, 'prefix'>,
   project: Pick<ParsedProject, 'name'>,
   allProjects: readonly Pick<ParsedProject, 'name'>[],
-): { requests: cloudwatch.SearchExpression; target5xx: cloudwatch.SearchExpression; responseTimeP99: cloudwatch.SearchExpression } {
+): {
+  requests: cloudwatch.SearchExpression;
+  target5xx: cloudwatch.SearchExpression;
+  responseTimeP99: cloudwatch.SearchExpression;
+} {
   const search = (metricName: string, statistic: string, label: string) =>
     new cloudwatch.SearchExpression({
       expression: targetGroupSearch(c, project, allProjects, metricName, statistic),

@@ -94,8 +94,16 @@ export class PlatformMonitoring extends Construct {
       api4xx: stage.metricClientError({ ...sum5, label: '4xx' }),
       api5xx: stage.metricServerError({ ...sum5, label: '5xx' }),
       apiThrottled: this.apiThrottledFilter.metric({ ...sum5, label: '429 (throttled)' }),
-      apiLatencyP50: stage.metricLatency({ period: fiveMinutes, statistic: cloudwatch.Stats.p(50), label: 'p50' }),
-      apiLatencyP99: stage.metricLatency({ period: fiveMinutes, statistic: cloudwatch.Stats.p(99), label: 'p99' }),
+      apiLatencyP50: stage.metricLatency({
+        period: fiveMinutes,
+        statistic: cloudwatch.Stats.p(50),
+        label: 'p50',
+      }),
+      apiLatencyP99: stage.metricLatency({
+        period: fiveMinutes,
+        statistic: cloudwatch.Stats.p(99),
+        label: 'p99',
+      }),
       webhookInvocations: props.webhookFunction.metricInvocations({ ...sum5, label: 'invocations' }),
       webhookErrors: props.webhookFunction.metricErrors({ ...sum5, label: 'errors' }),
       webhookThrottles: props.webhookFunction.metricThrottles({ ...sum5, label: 'throttles' }),
@@ -146,7 +154,11 @@ export class PlatformMonitoring extends Construct {
       instancesDesired: asgMetric(props.autoScalingGroup, 'GroupDesiredCapacity', 'desired'),
       nat: props.natGatewayIds.map((natGatewayId, i) => ({
         index: i + 1,
-        portAllocationErrors: natMetric(natGatewayId, 'ErrorPortAllocation', `NAT ${i + 1} port allocation errors`),
+        portAllocationErrors: natMetric(
+          natGatewayId,
+          'ErrorPortAllocation',
+          `NAT ${i + 1} port allocation errors`,
+        ),
         packetsDropped: natMetric(natGatewayId, 'PacketsDropCount', `NAT ${i + 1} packets dropped`),
         bytesOut: natMetric(natGatewayId, 'BytesOutToDestination', `NAT ${i + 1} bytes out`),
         activeConnections: new cloudwatch.Metric({
@@ -391,7 +403,11 @@ export class PlatformMonitoring extends Construct {
   }
 }
 
-function asgMetric(group: autoscaling.IAutoScalingGroup, metricName: string, label: string): cloudwatch.Metric {
+function asgMetric(
+  group: autoscaling.IAutoScalingGroup,
+  metricName: string,
+  label: string,
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: 'AWS/AutoScaling',
     metricName,
@@ -404,7 +420,9 @@ function asgMetric(group: autoscaling.IAutoScalingGroup, metricName: string, lab
 
 /** In-service instances at their highest in each 5 minutes: below minimum for a whole period, not for a blip. */
 function instancesAlarmMetric(group: autoscaling.IAutoScalingGroup): cloudwatch.Metric {
-  return asgMetric(group, 'GroupInServiceInstances', 'in service').with({ statistic: cloudwatch.Stats.MAXIMUM });
+  return asgMetric(group, 'GroupInServiceInstances', 'in service').with({
+    statistic: cloudwatch.Stats.MAXIMUM,
+  });
 }
 
 function natMetric(natGatewayId: string, metricName: string, label: string): cloudwatch.Metric {

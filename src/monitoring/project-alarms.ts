@@ -77,7 +77,10 @@ export class ProjectAlarms extends Construct {
       tune: key('target5xxPerMinute'),
       runbook: 'target-5xx',
       metric: tgMetrics
-        .httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { ...perMinute, statistic: cloudwatch.Stats.SUM })
+        .httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+          ...perMinute,
+          statistic: cloudwatch.Stats.SUM,
+        })
         .with({ dimensionsMap: tgDimensions }),
       threshold: t.target5xxPerMinute,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -69,6 +69,8 @@ export class Network extends Construct {
  */
 export function natGatewayIds(vpc: ec2.IVpc): string[] {
   return vpc.publicSubnets.flatMap((subnet) =>
-    subnet.node.children.filter((c): c is ec2.CfnNatGateway => c instanceof ec2.CfnNatGateway).map((g) => g.ref),
+    subnet.node.children
+      .filter((c): c is ec2.CfnNatGateway => c instanceof ec2.CfnNatGateway)
+      .map((g) => g.ref),
   );
 }

@@ -20,7 +20,7 @@ describe('alarm topic (seed config)', () => {
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it("lets CloudWatch alarms, EventBridge and CodeStar notifications use the key, and only for Decrypt and GenerateDataKey*", () => {
+  it('lets CloudWatch alarms, EventBridge and CodeStar notifications use the key, and only for Decrypt and GenerateDataKey*', () => {
     const key = Object.values(t.findResources('AWS::KMS::Key'))[0].Properties;
     const statements = key.KeyPolicy.Statement as Record<string, unknown>[];
     const services = statements.filter((s) => (s.Principal as { Service?: unknown })?.Service);

@@ -1,12 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { projectNames } from '../../src/config/names';
-import type { ParsedConfig } from '../../src/config/schema';
 import { WEBHOOK_METRICS } from '../../src/functions/webhook/metrics';
 import { platformAlarmNames, projectAlarmNames } from '../../src/monitoring/alarm-names';
 import { buildApp, configWith, seedConfig, template } from '../support/app';
 
-type Widget = { type: string; x: number; y: number; width: number; height: number; properties: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Widget = {
+  type: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  properties: Props;
+};
 
 /** The dashboard body as JSON, every CloudFormation token (they all sit inside JSON strings) replaced by TOKEN. */
 function dashboardBody(t: Template): { widgets: Widget[] } {
@@ -16,7 +23,9 @@ function dashboardBody(t: Template): { widgets: Widget[] } {
   const text =
     typeof body === 'string'
       ? body
-      : (body['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+      : (body['Fn::Join'][1] as unknown[])
+          .map((part) => (typeof part === 'string' ? part : 'TOKEN'))
+          .join('');
   return JSON.parse(text);
 }
 
@@ -24,8 +33,10 @@ const titles = (widgets: Widget[]) => widgets.map((w) => w.properties.title ?? w
 /** Every metric row and expression of the graph widgets, serialized. */
 const metricsText = (widgets: Widget[]) => JSON.stringify(widgets.map((w) => w.properties.metrics ?? []));
 
-function projectSection(widgets: Widget[], config: ParsedConfig, name: string) {
-  const start = widgets.findIndex((w) => w.type === 'text' && w.properties.markdown.startsWith(`## Project ${name}:`));
+function projectSection(widgets: Widget[], name: string) {
+  const start = widgets.findIndex(
+    (w) => w.type === 'text' && w.properties.markdown.startsWith(`## Project ${name}:`),
+  );
   expect(start, name).toBeGreaterThan(-1);
   const next = widgets.findIndex(
     (w, i) => i > start && w.type === 'text' && w.properties.markdown.startsWith('## Project '),
@@ -77,7 +88,19 @@ describe('the dashboard (seed config)', () => {
       ]),
     );
     const text = metricsText(widgets);
-    for (const metric of ['"Count"', '"4xx"', '"5xx"', '"Latency"', 'ApiThrottledRequests', 'HTTPCode_ELB_5XX_Count', 'CPUReservation', 'MemoryReservation', 'GroupInServiceInstances', 'ErrorPortAllocation', 'PacketsDropCount']) {
+    for (const metric of [
+      '"Count"',
+      '"4xx"',
+      '"5xx"',
+      '"Latency"',
+      'ApiThrottledRequests',
+      'HTTPCode_ELB_5XX_Count',
+      'CPUReservation',
+      'MemoryReservation',
+      'GroupInServiceInstances',
+      'ErrorPortAllocation',
+      'PacketsDropCount',
+    ]) {
       expect(text).toContain(metric);
     }
     for (const outcome of Object.values(WEBHOOK_METRICS)) {
@@ -87,30 +110,40 @@ describe('the dashboard (seed config)', () => {
     expect(platformAlarms.properties.alarms).toHaveLength(Object.keys(platformAlarmNames(config)).length + 4);
   });
 
-  it.each(config.projects.map((p) => [p.name, p] as const))('has a section for project %s, addressed by derived names', (name, project) => {
-    const n = projectNames(config, project);
-    const section = projectSection(widgets, config, name);
-    const text = metricsText(section);
-    // Target-group metrics by SEARCH on the target group name (its hash is unknown to the platform).
-    for (const metric of ['RequestCount', 'HTTPCode_Target_5XX_Count', 'TargetResponseTime']) {
-      expect(text).toContain(
-        `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName=\\"${metric}\\" targetgroup/${n.qualified}`,
+  it.each(config.projects.map((p) => [p.name, p] as const))(
+    'has a section for project %s, addressed by derived names',
+    (name, project) => {
+      const n = projectNames(config, project);
+      const section = projectSection(widgets, name);
+      const text = metricsText(section);
+      // Target-group metrics by SEARCH on the target group name (its hash is unknown to the platform).
+      for (const metric of ['RequestCount', 'HTTPCode_Target_5XX_Count', 'TargetResponseTime']) {
+        expect(text).toContain(
+          `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName=\\"${metric}\\" targetgroup/${n.qualified}`,
+        );
+      }
+      // ECS by cluster and service name, running vs desired from Container Insights.
+      for (const metric of [
+        '"AWS/ECS","CPUUtilization"',
+        '"AWS/ECS","MemoryUtilization"',
+        '"ECS/ContainerInsights","RunningTaskCount"',
+        '"ECS/ContainerInsights","DesiredTaskCount"',
+      ]) {
+        expect(text).toContain(`[${metric},"ClusterName","berth","ServiceName","${n.service}"`);
+      }
+      // Pipeline outcomes from the pipeline-events function's metrics.
+      for (const metric of ['PipelineSucceeded', 'PipelineFailed']) {
+        expect(text).toContain(`["Berth","${metric}","Project","${name}","service","berth-pipeline-events"`);
+      }
+      // Its alarms, by name, though they live in its own stack.
+      const status = section.find((w) => w.type === 'alarm')!;
+      expect(status.properties.alarms).toEqual(
+        Object.values(projectAlarmNames(config, project)).map(
+          (a) => `arn:aws:cloudwatch:us-east-1:TOKEN:alarm:${a}`,
+        ),
       );
-    }
-    // ECS by cluster and service name, running vs desired from Container Insights.
-    for (const metric of ['"AWS/ECS","CPUUtilization"', '"AWS/ECS","MemoryUtilization"', '"ECS/ContainerInsights","RunningTaskCount"', '"ECS/ContainerInsights","DesiredTaskCount"']) {
-      expect(text).toContain(`[${metric},"ClusterName","berth","ServiceName","${n.service}"`);
-    }
-    // Pipeline outcomes from the pipeline-events function's metrics.
-    for (const metric of ['PipelineSucceeded', 'PipelineFailed']) {
-      expect(text).toContain(`["Berth","${metric}","Project","${name}","service","berth-pipeline-events"`);
-    }
-    // Its alarms, by name, though they live in its own stack.
-    const status = section.find((w) => w.type === 'alarm')!;
-    expect(status.properties.alarms).toEqual(
-      Object.values(projectAlarmNames(config, project)).map((a) => `arn:aws:cloudwatch:us-east-1:TOKEN:alarm:${a}`),
-    );
-  });
+    },
+  );
 });
 
 describe('the dashboard with a project added in berth.yaml', () => {
@@ -129,18 +162,22 @@ describe('the dashboard with a project added in berth.yaml', () => {
   });
 
   it('adds a section for the new project and keeps the others', () => {
-    for (const p of config.projects) projectSection(widgets, config, p.name);
-    expect(widgets.filter((w) => w.type === 'text' && w.properties.markdown.startsWith('## Project '))).toHaveLength(3);
+    for (const p of config.projects) projectSection(widgets, p.name);
+    expect(
+      widgets.filter((w) => w.type === 'text' && w.properties.markdown.startsWith('## Project ')),
+    ).toHaveLength(3);
   });
 
   it("keeps the new project's target-group search off the project whose name extends it", () => {
-    const text = metricsText(projectSection(widgets, config, 'cash'));
+    const text = metricsText(projectSection(widgets, 'cash'));
     expect(text).toContain('targetgroup/berth-cash NOT targetgroup/berth-cash-collection');
-    expect(metricsText(projectSection(widgets, config, 'cash-collection'))).not.toContain('NOT');
+    expect(metricsText(projectSection(widgets, 'cash-collection'))).not.toContain('NOT');
   });
 
   it("draws the new project's own threshold on its 5xx graph", () => {
-    const graph = projectSection(widgets, config, 'cash').find((w) => w.properties.title === 'cash: target 5xx (per minute)')!;
+    const graph = projectSection(widgets, 'cash').find(
+      (w) => w.properties.title === 'cash: target 5xx (per minute)',
+    )!;
     expect(graph.properties.annotations.horizontal[0].value).toBe(1);
   });
 });

@@ -8,6 +8,7 @@ import { buildApp, configWith, REPO_ROOT, seedConfig, template } from '../suppor
 import { TemplateResolver } from '../support/resolve';
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Templates = ConstructorParameters<typeof TemplateResolver>[0];
 
 const config = seedConfig();
 const PLATFORM = 'berth-platform';
@@ -48,7 +49,7 @@ describe('platform alarms (seed config)', () => {
     resolver = new TemplateResolver({
       [app.network.stackName]: template(app.network).toJSON(),
       [app.platform.stackName]: platform.toJSON(),
-    });
+    } as Templates);
     alarms = new Map(
       Object.values(platform.findResources('AWS::CloudWatch::Alarm')).map((r) => [
         r.Properties.AlarmName as string,
@@ -62,15 +63,18 @@ describe('platform alarms (seed config)', () => {
     expect([...alarms.keys()].sort()).toEqual(EXPECTED.map(([name]) => name).sort());
   });
 
-  it.each(EXPECTED)('%s: threshold %d, %s, missing data %s', (name, threshold, comparison, missing, periods, points) => {
-    expect(alarms.get(name)).toMatchObject({
-      Threshold: threshold,
-      ComparisonOperator: comparison,
-      TreatMissingData: missing,
-      EvaluationPeriods: periods,
-      DatapointsToAlarm: points,
-    });
-  });
+  it.each(EXPECTED)(
+    '%s: threshold %d, %s, missing data %s',
+    (name, threshold, comparison, missing, periods, points) => {
+      expect(alarms.get(name)).toMatchObject({
+        Threshold: threshold,
+        ComparisonOperator: comparison,
+        TreatMissingData: missing,
+        EvaluationPeriods: periods,
+        DatapointsToAlarm: points,
+      });
+    },
+  );
 
   it.each(EXPECTED.map(([name]) => [name]))('%s notifies the topic on ALARM and on OK', (name) => {
     const a = alarms.get(name)!;
@@ -104,7 +108,9 @@ describe('platform alarms (seed config)', () => {
         Stat: 'Sum',
         Period: 300,
       });
-      const dims = Object.fromEntries(byId[id].MetricStat.Metric.Dimensions.map((d: Props) => [d.Name, d.Value]));
+      const dims = Object.fromEntries(
+        byId[id].MetricStat.Metric.Dimensions.map((d: Props) => [d.Name, d.Value]),
+      );
       expect(dims.Stage).toBe('$default');
       expect(dims.ApiId).toEqual({ Ref: Object.keys(platform.findResources('AWS::ApiGatewayV2::Api'))[0] });
     }
@@ -201,7 +207,9 @@ describe('platform alarms (seed config)', () => {
       Namespace: 'AWS/NATGateway',
       MetricName: 'ErrorPortAllocation',
     });
-    expect(alarms.get(natAlarmNames(config, 1).packetsDropped)).toMatchObject({ MetricName: 'PacketsDropCount' });
+    expect(alarms.get(natAlarmNames(config, 1).packetsDropped)).toMatchObject({
+      MetricName: 'PacketsDropCount',
+    });
   });
 });
 

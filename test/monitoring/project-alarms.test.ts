@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { BerthApp } from '../../src/app';
@@ -5,10 +7,11 @@ import { projectNames } from '../../src/config/names';
 import type { ParsedProject } from '../../src/config/schema';
 import { projectAlarmNames } from '../../src/monitoring/alarm-names';
 import { projectThresholds } from '../../src/monitoring/thresholds';
-import { buildApp, configWith, seedConfig, template } from '../support/app';
+import { buildApp, configWith, REPO_ROOT, seedConfig, template } from '../support/app';
 import { ACCOUNT, REGION, TemplateResolver } from '../support/resolve';
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Templates = ConstructorParameters<typeof TemplateResolver>[0];
 
 const config = seedConfig();
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:berth-alarms`;
@@ -23,13 +26,20 @@ function expected(project: ParsedProject): [string, number, string, string, numb
     [n.responseTimeP99, th.targetResponseTimeP99Seconds, 'GreaterThanThreshold', 'notBreaching', 5, 3],
     [n.cpuHigh, th.cpuPercent, 'GreaterThanThreshold', 'notBreaching', 2, 2],
     [n.memoryHigh, th.memoryPercent, 'GreaterThanThreshold', 'notBreaching', 2, 2],
-    [n.tasksBelowDesired, 0, 'GreaterThanThreshold', 'notBreaching', th.tasksBelowDesiredMinutes, th.tasksBelowDesiredMinutes],
+    [
+      n.tasksBelowDesired,
+      0,
+      'GreaterThanThreshold',
+      'notBreaching',
+      th.tasksBelowDesiredMinutes,
+      th.tasksBelowDesiredMinutes,
+    ],
     [n.pipelineFailed, th.pipelineFailures, 'GreaterThanOrEqualToThreshold', 'notBreaching', 1, 1],
   ];
 }
 
 const alarmsOf = (t: Template) =>
-  new Map(
+  new Map<string, Props>(
     Object.entries(t.findResources('AWS::CloudWatch::Alarm')).map(([id, r]) => [
       r.Properties.AlarmName as string,
       { id, ...(r.Properties as Props) },
@@ -43,7 +53,7 @@ beforeAll(() => {
   resolver = new TemplateResolver(
     Object.fromEntries(
       [app.network, app.platform, ...app.projects.values()].map((s) => [s.stackName, template(s).toJSON()]),
-    ),
+    ) as Templates,
   );
 });
 
@@ -58,18 +68,25 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('alarms of proje
   });
 
   it('has exactly the per-project alarms, in its own stack', () => {
-    expect([...alarms.keys()].sort()).toEqual(expected(project).map(([alarm]) => alarm).sort());
+    expect([...alarms.keys()].sort()).toEqual(
+      expected(project)
+        .map(([alarm]) => alarm)
+        .sort(),
+    );
   });
 
-  it.each(expected(project))('%s: threshold %d, %s, missing data %s', (alarm, threshold, comparison, missing, periods, points) => {
-    expect(alarms.get(alarm)).toMatchObject({
-      Threshold: threshold,
-      ComparisonOperator: comparison,
-      TreatMissingData: missing,
-      EvaluationPeriods: periods,
-      DatapointsToAlarm: points,
-    });
-  });
+  it.each(expected(project))(
+    '%s: threshold %d, %s, missing data %s',
+    (alarm, threshold, comparison, missing, periods, points) => {
+      expect(alarms.get(alarm)).toMatchObject({
+        Threshold: threshold,
+        ComparisonOperator: comparison,
+        TreatMissingData: missing,
+        EvaluationPeriods: periods,
+        DatapointsToAlarm: points,
+      });
+    },
+  );
 
   it('notifies the platform topic on ALARM and OK, through a cross-stack reference', () => {
     for (const [alarm, a] of alarms) {
@@ -81,17 +98,26 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('alarms of proje
     }
   });
 
-  it("watches its target group on the shared ALB: 5xx, unhealthy hosts, p99 response time", () => {
+  it('watches its target group on the shared ALB: 5xx, unhealthy hosts, p99 response time', () => {
     const tg = Object.keys(t.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'))[0];
-    const platformAlb = Object.keys(template(app.platform).findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0];
-    const albFullName = resolver.resolve('berth-platform', { 'Fn::GetAtt': [platformAlb, 'LoadBalancerFullName'] });
+    const platformAlb = Object.keys(
+      template(app.platform).findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'),
+    )[0];
+    const albFullName = resolver.resolve('berth-platform', {
+      'Fn::GetAtt': [platformAlb, 'LoadBalancerFullName'],
+    });
     for (const [alarm, metric, stat] of [
       [n.target5xx, 'HTTPCode_Target_5XX_Count', { Statistic: 'Sum' }],
       [n.unhealthyHosts, 'UnHealthyHostCount', { Statistic: 'Maximum' }],
       [n.responseTimeP99, 'TargetResponseTime', { ExtendedStatistic: 'p99' }],
     ] as const) {
       const a = alarms.get(alarm)!;
-      expect(a, alarm).toMatchObject({ Namespace: 'AWS/ApplicationELB', MetricName: metric, Period: 60, ...stat });
+      expect(a, alarm).toMatchObject({
+        Namespace: 'AWS/ApplicationELB',
+        MetricName: metric,
+        Period: 60,
+        ...stat,
+      });
       const dims = Object.fromEntries(a.Dimensions.map((d: Props) => [d.Name, d.Value]));
       expect(dims.TargetGroup).toEqual({ 'Fn::GetAtt': [tg, 'TargetGroupFullName'] });
       expect(resolver.resolve(stackName, dims.LoadBalancer)).toBe(albFullName);
@@ -105,16 +131,45 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('alarms of proje
       [n.memoryHigh, 'MemoryUtilization'],
     ]) {
       const a = alarms.get(alarm)!;
-      expect(a).toMatchObject({ Namespace: 'AWS/ECS', MetricName: metric, Statistic: 'Average', Period: 300 });
+      expect(a).toMatchObject({
+        Namespace: 'AWS/ECS',
+        MetricName: metric,
+        Statistic: 'Average',
+        Period: 300,
+      });
       const dims = Object.fromEntries(a.Dimensions.map((d: Props) => [d.Name, d.Value]));
       expect(dims.ServiceName).toEqual({ 'Fn::GetAtt': [service, 'Name'] });
       expect(resolver.resolve(stackName, dims.ClusterName)).toBe('berth');
     }
     const tasks = alarms.get(n.tasksBelowDesired)!;
     const byId = Object.fromEntries(tasks.Metrics.map((m: Props) => [m.Id, m]));
-    expect(tasks.Metrics.find((m: Props) => m.ReturnData !== false).Expression).toBe('desired - FILL(running, 0)');
-    expect(byId.desired.MetricStat.Metric).toMatchObject({ Namespace: 'ECS/ContainerInsights', MetricName: 'DesiredTaskCount' });
-    expect(byId.running.MetricStat.Metric).toMatchObject({ Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount' });
+    expect(tasks.Metrics.find((m: Props) => m.ReturnData !== false).Expression).toBe(
+      'desired - FILL(running, 0)',
+    );
+    expect(byId.desired.MetricStat.Metric).toMatchObject({
+      Namespace: 'ECS/ContainerInsights',
+      MetricName: 'DesiredTaskCount',
+    });
+    expect(byId.running.MetricStat.Metric).toMatchObject({
+      Namespace: 'ECS/ContainerInsights',
+      MetricName: 'RunningTaskCount',
+    });
+  });
+
+  it('describes every alarm: meaning, first check, how to tune, and a runbook entry that exists', () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'operations.md'), 'utf8');
+    for (const [alarm, a] of alarms) {
+      const description = String(resolver.resolve(stackName, a.AlarmDescription));
+      expect(description, alarm).toMatch(
+        /First check: .+ Tune: .+ Runbook: docs\/operations\.md#[a-z0-9-]+$/,
+      );
+      expect(description.length, alarm).toBeLessThanOrEqual(1024);
+      const anchor = /#([a-z0-9-]+)$/.exec(description)![1];
+      expect(doc, `${alarm} -> #${anchor}`).toContain(`<a id="${anchor}"></a>`);
+    }
+    expect(String(alarms.get(n.cpuHigh)!.AlarmDescription)).toContain(
+      `alarms.cpuPercent of project ${name} in berth.yaml`,
+    );
   });
 
   it('alarms on a failed pipeline execution, from the pipeline-events function metric', () => {

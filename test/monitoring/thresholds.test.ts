@@ -47,7 +47,10 @@ describe('projectThresholds', () => {
 
   it('merges what the schema parsed from berth.yaml, per project', () => {
     const config = configWith((raw) => {
-      (raw.projects as Record<string, unknown>[])[1].alarms = { targetResponseTimeP99Seconds: 0.5, memoryPercent: 95 };
+      (raw.projects as Record<string, unknown>[])[1].alarms = {
+        targetResponseTimeP99Seconds: 0.5,
+        memoryPercent: 95,
+      };
     });
     const [first, second] = config.projects;
     expect(projectThresholds(first)).toEqual(DEFAULT_THRESHOLDS.project);

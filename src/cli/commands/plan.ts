@@ -110,7 +110,7 @@ export const planCommand: Command = {
 
 /** The assumption flags as numbers (0 or more); the rest keep their defaults. */
 export function parseAssumptions(values: Record<string, unknown>): Assumptions {
-  const out: Record<string, number> = { ...DEFAULT_ASSUMPTIONS };
+  const out: { -readonly [K in keyof Assumptions]: number } = { ...DEFAULT_ASSUMPTIONS };
   for (const f of ASSUMPTION_FLAGS) {
     const raw = values[f.flag];
     if (raw === undefined) continue;
@@ -123,7 +123,7 @@ export function parseAssumptions(values: Record<string, unknown>): Assumptions {
     }
     out[f.key] = n;
   }
-  return out as unknown as Assumptions;
+  return out;
 }
 
 function loadPrices(file: unknown): PriceFile {
