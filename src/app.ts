@@ -11,6 +11,7 @@ const UNTAGGABLE = [
   'AWS::ElasticLoadBalancingV2::Listener',
   'AWS::ElasticLoadBalancingV2::ListenerRule',
   'AWS::ApplicationAutoScaling::ScalableTarget',
+  'AWS::CloudWatch::Dashboard',
 ];
 
 export interface BerthApp {

@@ -9,8 +9,21 @@ import { ALB_MAX_RULES, MAX_QUALIFIED_NAME_LENGTH } from './limits';
  */
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-/** Shared stacks are `<prefix>-network` and `<prefix>-platform`; a project stack is `<prefix>-<project>`. */
-const RESERVED_PROJECT_NAMES = ['network', 'platform'];
+/**
+ * Names a project cannot take: the shared stacks are `<prefix>-network` and `<prefix>-platform` (a project stack
+ * is `<prefix>-<project>`), and platform alarms are named `<prefix>-<api|alb|webhook|cluster|nat-N>-...`, which
+ * project alarms (`<prefix>-<project>-...`) must never shadow.
+ */
+const RESERVED_PROJECT_NAMES = [
+  'network',
+  'platform',
+  'api',
+  'alb',
+  'webhook',
+  'cluster',
+  'nat',
+  'pipeline-events',
+];
 const SEVERITIES = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
 const int = (min: number, max: number, what: string) =>
@@ -288,11 +301,11 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
         `a shorter name: "${qualified}" is ${qualified.length} characters and names built from <prefix>-<project> must fit in ${MAX_QUALIFIED_NAME_LENGTH}`,
       );
     }
-    if (RESERVED_PROJECT_NAMES.includes(p.name)) {
+    if (RESERVED_PROJECT_NAMES.includes(p.name) || /^nat-\d+$/.test(p.name)) {
       push(
         ['projects', i, 'name'],
         p.name,
-        `a name other than ${RESERVED_PROJECT_NAMES.join(', ')} (used by the shared stacks)`,
+        `a name other than ${RESERVED_PROJECT_NAMES.join(', ')} or nat-<n> (used by the shared stacks and platform alarms)`,
       );
     }
     for (const key of ['name', 'path', 'priority'] as const) {

@@ -99,8 +99,6 @@ export class BerthDashboard extends Construct {
       // Each graph keeps its own period ("per 5 min", "per hour"), whatever the time range.
       periodOverride: cloudwatch.PeriodOverride.INHERIT,
     });
-    // cfn-lint's schema for AWS::CloudWatch::Dashboard has no Tags (the app tags every resource it can).
-    (this.dashboard.node.defaultChild as cloudwatch.CfnDashboard).addPropertyDeletionOverride('Tags');
     const row = (...widgets: cloudwatch.IWidget[]) => this.dashboard.addWidgets(...widgets);
     const heading = (markdown: string) =>
       row(new cloudwatch.TextWidget({ markdown, width: FULL, height: 1 }));

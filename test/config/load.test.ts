@@ -458,11 +458,14 @@ describe('refusing a bad config', () => {
       );
     });
 
-    it.each(['network', 'platform'])('refuses the reserved name %j used by a shared stack', (reserved) => {
-      expect(problemsIn(minimalWith([['projects', 0, 'name'], reserved]))).toEqual([
-        `projects[0].name: "${reserved}" — a name other than network, platform (used by the shared stacks)`,
-      ]);
-    });
+    it.each(['network', 'platform', 'api', 'alb', 'webhook', 'cluster', 'nat', 'nat-1', 'pipeline-events'])(
+      'refuses the reserved name %j used by a shared stack or platform alarm',
+      (reserved) => {
+        expect(problemsIn(minimalWith([['projects', 0, 'name'], reserved]))).toEqual([
+          `projects[0].name: "${reserved}" — a name other than network, platform, api, alb, webhook, cluster, nat, pipeline-events or nat-<n> (used by the shared stacks and platform alarms)`,
+        ]);
+      },
+    );
 
     it('refuses a prefix longer than 12 characters', () => {
       expect(problemsIn(seedWith([['prefix'], 'a-long-prefix']))).toEqual([
