@@ -46,7 +46,6 @@ export class WebhookEndpoint extends Construct {
       functionName: props.functionName,
       description: 'Berth webhook: Azure DevOps push -> StartPipelineExecution',
       timeout: Duration.seconds(10),
-      reservedConcurrentExecutions: 10,
       logRetention: props.logRetention,
       environment: {
         [WEBHOOK_PROJECTS_ENV]: JSON.stringify(props.projects),

@@ -15,6 +15,8 @@ export interface ExecutionFacts {
   readonly branch?: string;
   readonly repository?: string;
   readonly statusSummary?: string;
+  /** How the execution started: `StartPipelineExecution` (the webhook), `CreatePipeline`, ... */
+  readonly triggerType?: string;
 }
 
 /** The action that made the execution fail. */
@@ -47,6 +49,7 @@ export function factsOf(execution: PipelineExecution | undefined): ExecutionFact
     branch: value(PIPELINE_VARIABLES.branch),
     repository: value(PIPELINE_VARIABLES.repository),
     statusSummary: summary === undefined || summary === '' ? undefined : summary,
+    triggerType: execution?.trigger?.triggerType,
   };
 }
 

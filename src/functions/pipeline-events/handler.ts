@@ -56,7 +56,10 @@ export type CommitStatusOutcome =
   | { readonly outcome: 'not-needed' };
 
 export type PipelineEventsResult =
-  | { readonly outcome: 'ignored'; readonly reason: 'unrecognized-event' | 'unknown-pipeline' }
+  | {
+      readonly outcome: 'ignored';
+      readonly reason: 'unrecognized-event' | 'unknown-pipeline' | 'pipeline-creation';
+    }
   | {
       readonly outcome: 'handled';
       readonly notification: NotificationOutcome;
@@ -227,9 +230,6 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
     };
     logger.info('Pipeline execution state change', log);
 
-    if (change.state === 'SUCCEEDED') count(PIPELINE_EVENTS_METRICS.pipelineSucceeded, project.project);
-    if (change.state === 'FAILED') count(PIPELINE_EVENTS_METRICS.pipelineFailed, project.project);
-
     const notify = change.state === 'FAILED';
     const postStatus = commitStatusFor(change.state, change.pipeline) !== undefined;
     if (!notify && !postStatus) {
@@ -247,6 +247,15 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
       failedAction: change.state === 'FAILED',
       timeoutMs: budget.lookupTimeoutMs,
     });
+    // CodePipeline runs every new pipeline once on creation, with no commit: that run fails at Checkout by
+    // design and is neither a release nor a failure anyone needs to hear about.
+    if ((await lookup).facts?.triggerType === 'CreatePipeline') {
+      logger.info('Ignoring the execution CodePipeline starts when it creates the pipeline', log);
+      return { outcome: 'ignored', reason: 'pipeline-creation' };
+    }
+    if (change.state === 'SUCCEEDED') count(PIPELINE_EVENTS_METRICS.pipelineSucceeded, project.project);
+    if (change.state === 'FAILED') count(PIPELINE_EVENTS_METRICS.pipelineFailed, project.project);
+
     // The notification is started first and waits on nothing from Azure DevOps.
     const notification = notify
       ? settle(notifyFailure(change, project, lookup, log))

@@ -179,6 +179,37 @@ describe('commit status per execution state', () => {
     expect(sns.calls()).toHaveLength(0);
   });
 
+  it.each(['FAILED', 'STARTED'] as const)(
+    'given the run CodePipeline starts when it creates the pipeline, when %s arrives, then nothing is published, posted or counted',
+    async (state) => {
+      const created = pipelineExecution({ COMMIT_ID: 'none' });
+      codePipeline.on(GetPipelineExecutionCommand).resolves({
+        pipelineExecution: { ...created.pipelineExecution, trigger: { triggerType: 'CreatePipeline' } },
+      });
+      const w = world();
+
+      const result = await w.handle(stateChange(state));
+
+      expect(result).toEqual({ outcome: 'ignored', reason: 'pipeline-creation' });
+      expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+      expect(ado.requests).toHaveLength(0);
+      expect(w.counts).toEqual([]);
+    },
+  );
+
+  it('given a webhook-started execution, when FAILED arrives, then it is published and counted', async () => {
+    const started = pipelineExecution();
+    codePipeline.on(GetPipelineExecutionCommand).resolves({
+      pipelineExecution: { ...started.pipelineExecution, trigger: { triggerType: 'StartPipelineExecution' } },
+    });
+    const w = world();
+
+    await w.handle(stateChange('FAILED'));
+
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(w.counts).toContainEqual(['PipelineFailed', 'cash-collection']);
+  });
+
   it('given an execution started by hand (no COMMIT_ID), when STARTED arrives, then no status is posted and it is logged', async () => {
     codePipeline.on(GetPipelineExecutionCommand).resolves(pipelineExecution({}));
     const w = world();
