@@ -2,8 +2,9 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { pipelineArnByName, secretArnByName } from '../common/arns';
 import { BerthFunction } from '../common/berth-function';
 import { WEBHOOK_METRICS_NAMESPACE } from '../functions/webhook/metrics';
 import { WEBHOOK_PROJECTS_ENV, type WebhookProjects } from '../functions/webhook/settings';
@@ -38,7 +39,6 @@ export class WebhookEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookEndpointProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const projects = Object.values(props.projects);
 
     this.handler = new BerthFunction(this, 'Handler', {
@@ -57,9 +57,7 @@ export class WebhookEndpoint extends Construct {
       new iam.PolicyStatement({
         sid: 'StartBerthPipelines',
         actions: ['codepipeline:StartPipelineExecution'],
-        resources: projects.map((p) =>
-          stack.formatArn({ service: 'codepipeline', resource: p.pipelineName }),
-        ),
+        resources: projects.map((p) => pipelineArnByName(this, p.pipelineName)),
       }),
     );
     this.handler.role.addToPolicy(
@@ -67,14 +65,7 @@ export class WebhookEndpoint extends Construct {
         sid: 'ReadWebhookCredentials',
         actions: ['secretsmanager:GetSecretValue'],
         // Secrets Manager appends six random characters to a secret's name in its ARN.
-        resources: projects.map((p) =>
-          stack.formatArn({
-            service: 'secretsmanager',
-            resource: 'secret',
-            resourceName: `${p.secretId}-??????`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
+        resources: projects.map((p) => secretArnByName(this, p.secretId)),
       }),
     );
 

@@ -4,8 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { pipelineArnByName, secretArnByName } from '../common/arns';
 import { BerthFunction } from '../common/berth-function';
 import { acknowledge } from '../nag';
 import {
@@ -41,7 +42,6 @@ export class PipelineEvents extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineEventsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const names = Object.keys(props.pipelines);
     const settings = Object.values(props.pipelines);
 
@@ -66,21 +66,14 @@ export class PipelineEvents extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadBerthPipelineExecutions',
         actions: ['codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions'],
-        resources: names.map((n) => stack.formatArn({ service: 'codepipeline', resource: n })),
+        resources: names.map((n) => pipelineArnByName(this, n)),
       }),
     );
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadProjectPats',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: settings.map((p) =>
-          stack.formatArn({
-            service: 'secretsmanager',
-            resource: 'secret',
-            resourceName: `${p.patSecretId}-??????`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
+        resources: settings.map((p) => secretArnByName(this, p.patSecretId)),
       }),
     );
     props.topic.grantPublish(role);
