@@ -68,7 +68,9 @@ export class EcsCluster extends Construct {
       role: this.instanceRole,
       securityGroup: this.instanceSecurityGroup,
       requireImdsv2: true,
-      httpPutResponseHopLimit: 2,
+      // One hop: the host (and the ECS agent) reach IMDS, containers on the bridge network do not, so a task
+      // can never borrow the instance role; tasks get their own credentials from the ECS agent.
+      httpPutResponseHopLimit: 1,
       associatePublicIpAddress: false,
       detailedMonitoring: true,
       userData: ec2.UserData.forLinux(),

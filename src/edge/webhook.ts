@@ -77,6 +77,8 @@ export class WebhookEndpoint extends Construct {
       }),
     });
 
+    // API Gateway rejects route settings for a route that does not exist yet: create the route first.
+    props.stage.node.addDependency(this.route);
     (props.stage.node.defaultChild as apigw.CfnStage).addPropertyOverride(
       `RouteSettings.${WEBHOOK_ROUTE_KEY}`,
       {

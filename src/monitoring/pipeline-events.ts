@@ -1,6 +1,7 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -95,6 +96,14 @@ export class PipelineEvents extends Construct {
       'kms:GenerateDataKey* is what SNS needs to publish to the topic encrypted with the platform key; it is limited to that key.',
       ['Action::kms:GenerateDataKey*'],
     );
+
+    // EventBridge invokes Lambda asynchronously: the target's queue gets events EventBridge could not deliver,
+    // and the function's own failure destination gets events the function failed on after Lambda's retries.
+    this.handler.function.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+    });
 
     this.rule = new events.Rule(this, 'Rule', {
       description: 'Execution state changes of Berth pipelines',

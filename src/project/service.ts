@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { NO_RELEASE } from '../config/names';
 import { acknowledge } from '../nag';
@@ -40,8 +40,6 @@ export interface ProjectServiceProps {
   readonly cpu?: number;
   /** Hard memory limit, MiB. @default 512 */
   readonly memoryMiB?: number;
-  /** Tasks once released. @default 2 */
-  readonly desiredCount?: number;
   /** Auto scaling floor once released. @default 2 */
   readonly minCount?: number;
   /** Auto scaling ceiling once released. @default 6 */
@@ -80,7 +78,8 @@ export const TARGET_TIMING = {
  * Deploy safety: the image tag is a CloudFormation parameter of type `AWS::SSM::Parameter::Value<String>` that
  * reads the pointer the pipeline writes after each release, so every `cdk deploy` uses the released image and
  * never rolls back. Until the first release the pointer is `none`, and the service runs 0 tasks (scaling 0..0),
- * so the first deploy never waits for tasks that cannot pull an image.
+ * so the first deploy never waits for tasks that cannot pull an image. The first release sets the configured
+ * desired count; from then on the template leaves the count to auto scaling between minCount and maxCount.
  */
 export class ProjectService extends Construct {
   readonly targetGroup: elbv2.ApplicationTargetGroup;
@@ -159,7 +158,6 @@ export class ProjectService extends Construct {
       cluster: props.cluster,
       serviceName: props.serviceName,
       taskDefinition: this.taskDefinition,
-      desiredCount: whenReleased(props.desiredCount ?? 2),
       capacityProviderStrategies: [{ capacityProvider: props.capacityProviderName, weight: 1 }],
       placementStrategies: [
         ecs.PlacementStrategy.spreadAcross(ecs.BuiltInAttributes.AVAILABILITY_ZONE),
@@ -172,6 +170,12 @@ export class ProjectService extends Construct {
       healthCheckGracePeriod: Duration.seconds(TARGET_TIMING.healthCheckGracePeriodSeconds),
     });
     this.service.attachToApplicationTargetGroup(this.targetGroup);
+    // Once released, the task count belongs to the pipeline's first release and then to auto scaling: leaving
+    // DesiredCount out of the template keeps a later cdk deploy from resetting a scaled-out service.
+    (this.service.node.defaultChild as ecs.CfnService).addPropertyOverride(
+      'DesiredCount',
+      Fn.conditionIf(this.released.logicalId, Aws.NO_VALUE, 0),
+    );
 
     this.scaling = this.service.autoScaleTaskCount({
       minCapacity: whenReleased(props.minCount ?? 2),

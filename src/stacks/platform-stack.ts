@@ -91,6 +91,7 @@ export class PlatformStack extends Stack {
     this.alarms = new AlarmTopic(this, 'Alarms', {
       topicName: names.alarmTopicName,
       emails: config.alerts.emails,
+      alarmNamePrefix: `${config.prefix}-`,
     });
 
     const projects = config.projects.map((p) => ({ project: p, names: projectNames(config, p) }));

@@ -1,4 +1,4 @@
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -77,7 +77,6 @@ export class ProjectStack extends Stack {
       containerPort: s.port,
       cpu: s.cpu,
       memoryMiB: s.memory,
-      desiredCount: s.desiredCount,
       minCount: s.minCount,
       maxCount: s.maxCount,
       healthCheckPath: s.healthCheckPath,
@@ -102,6 +101,10 @@ export class ProjectStack extends Stack {
       desiredCount: s.desiredCount,
       minCount: s.minCount,
       maxCount: s.maxCount,
+      imageArchitecture:
+        new ec2.InstanceType(config.cluster.instanceType).architecture === ec2.InstanceArchitecture.ARM_64
+          ? 'arm64'
+          : 'x86_64',
       testCommand: project.pipeline.testCommand,
       scanSeverity: project.pipeline.scanSeverity,
       approval: project.pipeline.approval,

@@ -30,6 +30,8 @@ describe('ECS cluster on EC2 (seed config)', () => {
   it('requires IMDSv2, encrypts the root volume, and has no SSH key and no public IP', () => {
     const lt = Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData;
     expect(lt.MetadataOptions.HttpTokens).toBe('required');
+    // One hop keeps containers on the bridge network away from the instance role's credentials.
+    expect(lt.MetadataOptions.HttpPutResponseHopLimit).toBe(1);
     expect(lt.BlockDeviceMappings[0].Ebs).toMatchObject({
       Encrypted: true,
       VolumeType: 'gp3',

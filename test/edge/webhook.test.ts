@@ -39,6 +39,14 @@ describe('webhook route and function', () => {
     });
   });
 
+  it('creates the route before the stage whose route settings name it', () => {
+    const [routeId] = Object.keys(
+      t.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: 'POST /webhook/{service}' } }),
+    );
+    const stage = Object.values(t.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    expect(stage.DependsOn).toContain(routeId);
+  });
+
   it('throttles the webhook route below the stage', () => {
     const stage = Object.values(t.findResources('AWS::ApiGatewayV2::Stage'))[0].Properties;
     const route = stage.RouteSettings['POST /webhook/{service}'];

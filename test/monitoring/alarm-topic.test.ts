@@ -64,6 +64,27 @@ describe('alarm topic (seed config)', () => {
     );
   });
 
+  it("lets Berth's CloudWatch alarms (and EventBridge, CodeStar notifications) of this account publish", () => {
+    const topic = onlyId(t, 'AWS::SNS::Topic');
+    const statements = Object.values(t.findResources('AWS::SNS::TopicPolicy'))[0].Properties.PolicyDocument
+      .Statement as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const alarms = statements.find((s) => s.Sid === 'AllowBerthAlarmsToPublish')!;
+    expect(alarms).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: topic },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect(JSON.stringify(alarms.Condition.ArnLike['aws:SourceArn'])).toContain(':alarm:berth-*');
+    const others = statements.find((s) => s.Sid === 'AllowAccountEventsAndNotificationsToPublish')!;
+    expect(others.Principal.Service.sort()).toEqual([
+      'codestar-notifications.amazonaws.com',
+      'events.amazonaws.com',
+    ]);
+    expect(others.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+  });
+
   it('subscribes nobody when alerts.emails is empty', () => {
     t.resourceCountIs('AWS::SNS::Subscription', 0);
   });

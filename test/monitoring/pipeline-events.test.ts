@@ -65,5 +65,10 @@ describe('pipeline-events function (failure notifications and commit statuses)',
       DeadLetterConfig: { Arn: expect.anything() },
     });
     t.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    const queue = rule.Targets[0].DeadLetterConfig.Arn;
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: queue } },
+    });
   });
 });

@@ -47,6 +47,8 @@ export interface DeliveryPipelineProps {
   readonly testCommand?: string;
   /** Lowest scan severity that fails the release. @default 'CRITICAL' */
   readonly scanSeverity?: string;
+  /** CPU architecture of the container hosts; the Build stage builds images for it. @default 'x86_64' */
+  readonly imageArchitecture?: 'x86_64' | 'arm64';
   /** Run a manual approval before Deploy. @default false */
   readonly approval?: boolean;
   /** Topic approval requests go to. @default - none */
@@ -141,10 +143,14 @@ export class DeliveryPipeline extends Construct {
       },
       timeout: Duration.minutes(30),
     });
+    const arm = props.imageArchitecture === 'arm64';
     const build = project('Build', specs.buildBuildSpec(), {
       environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
-        computeType: codebuild.ComputeType.MEDIUM,
+        // The image must match the container hosts' CPU: build on Graviton for Graviton hosts.
+        buildImage: arm
+          ? codebuild.LinuxArmBuildImage.AMAZON_LINUX_2_STANDARD_3_0
+          : codebuild.LinuxBuildImage.STANDARD_7_0,
+        computeType: arm ? codebuild.ComputeType.LARGE : codebuild.ComputeType.MEDIUM,
         privileged: true,
         environmentVariables: {
           [specs.ENV.imageRepoUri]: { value: repositoryUri },
@@ -351,7 +357,9 @@ export class DeliveryPipeline extends Construct {
     );
     p.push.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:PutImage'],
+        // BatchDeleteImage removes the candidate tag once the release tag exists, so the candidate lifecycle
+        // rule can never expire a released image.
+        actions: ['ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage'],
         resources: [repo.repositoryArn],
       }),
     );
@@ -382,10 +390,7 @@ export class DeliveryPipeline extends Construct {
     deploy.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ServiceScalingBounds',
-        actions: [
-          'application-autoscaling:RegisterScalableTarget',
-          'application-autoscaling:DescribeScalableTargets',
-        ],
+        actions: ['application-autoscaling:RegisterScalableTarget'],
         resources: ['*'],
         conditions: {
           StringEquals: {

@@ -165,3 +165,17 @@ describe('delivery pipeline with approval', () => {
     });
   });
 });
+
+describe('delivery pipeline on Graviton hosts', () => {
+  it('builds images on an arm64 CodeBuild image when the cluster runs Graviton instances', () => {
+    const config = configWith((raw) => {
+      (raw.cluster as Props).instanceType = 't4g.medium';
+    });
+    const t = template(buildApp(config).projects.get(config.projects[0].name)!);
+    const build = codebuildProjects(t)[`berth-${config.projects[0].name}-build`];
+    expect(build.Environment).toMatchObject({ Type: 'ARM_CONTAINER', PrivilegedMode: true });
+    expect(build.Environment.Image).toMatch(/aarch64/);
+    const test = codebuildProjects(t)[`berth-${config.projects[0].name}-test`];
+    expect(test.Environment.Type).toBe('LINUX_CONTAINER');
+  });
+});
