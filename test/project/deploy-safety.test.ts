@@ -65,6 +65,24 @@ describe('deploy safety', () => {
     t.resourceCountIs('AWS::SSM::Parameter', 0);
   });
 
+  it('freezes every property of the release pointers: any change would make CloudFormation reset them to "none"', () => {
+    // If this test fails, do not just update it: a changed property rewrites every pointer on the next deploy,
+    // and the next project deploy then scales its service to 0. Migrate the pointers deliberately instead.
+    const pointers = Object.values(platform.findResources('AWS::SSM::Parameter'));
+    // Tags alone are updated without rewriting the value.
+    const frozen = pointers.map(({ Properties: { Tags: _tags, ...rest } }) => rest);
+    expect(frozen).toEqual(
+      config.projects.map((p) => ({
+        Name: projectNames(config, p).imageTagParameter,
+        Type: 'String',
+        Value: 'none',
+        Tier: 'Standard',
+        Description:
+          'Image tag (commit SHA) released last by the Berth pipeline; written by its Deploy stage',
+      })),
+    );
+  });
+
   it('on the first deploy (no release yet) runs 0 tasks and scales 0..0, so no stack waits for unpullable images', () => {
     const service = Object.values(t.findResources('AWS::ECS::Service'))[0].Properties;
     const target = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0]
