@@ -1,5 +1,6 @@
 import {
   CONTAINER_IMAGE_JQ,
+  DEPLOYMENT_OF_JQ,
   PRIMARY_DEPLOYMENT_JQ,
   SCAN_BLOCKING_COUNT_JQ,
   SCAN_FINDINGS_JQ,
@@ -7,11 +8,13 @@ import {
   SCAN_STATUS_JQ,
   SCAN_SUMMARY_JQ,
   TASK_DEFINITION_JQ,
+  UNTAG_FAILURES_JQ,
 } from './buildspecs/jq';
 import { ECR_FUNCTIONS, shQuote, stageScript } from './buildspecs/shell';
 
 export {
   CONTAINER_IMAGE_JQ,
+  DEPLOYMENT_OF_JQ,
   PRIMARY_DEPLOYMENT_JQ,
   SCAN_BLOCKING_COUNT_JQ,
   SCAN_FINDINGS_JQ,
@@ -20,6 +23,8 @@ export {
   SCAN_SUMMARY_JQ,
   TASK_DEFINITION_JQ,
   TASK_DEFINITION_KEPT_FIELDS,
+  UNTAG_FAILURES_JQ,
+  UNTAG_GONE_FAILURE_CODES,
   type ScanSeverity,
 } from './buildspecs/jq';
 export { shQuote } from './buildspecs/shell';
@@ -31,9 +36,10 @@ export { shQuote } from './buildspecs/shell';
  * so a failure stops the stage before anything after it runs (CodeBuild would still run `post_build`).
  *
  * The release flow through ECR: Build pushes `candidate-<commit>` (not deployable), Scan waits for ECR's
- * scan of it and fails on findings at or above SCAN_SEVERITY, Push gives the scanned image its release tag
- * `<commit>` without pulling it, Deploy rolls the ECS service to `<repo>:<commit>` and, once ECS reports the
- * rollout COMPLETED, writes `<commit>` to the release pointer (the SSM parameter the stack reads).
+ * scan of it (basic or enhanced) and fails on findings at or above SCAN_SEVERITY, Push gives the scanned image
+ * its release tag `<commit>` without pulling it and removes its `candidate-` tag (the repository's lifecycle
+ * rule expires `candidate-` images), Deploy rolls the ECS service to `<repo>:<commit>` and, once ECS reports
+ * the rollout COMPLETED, writes `<commit>` to the release pointer (the SSM parameter the stack reads).
  * Re-running an execution is safe: every stage skips what an earlier run already did.
  */
 
@@ -55,6 +61,10 @@ export const ENV = {
   imageRepoName: 'IMAGE_REPO_NAME',
   /** Scan: lowest severity that blocks the release (CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL). Default CRITICAL. */
   scanSeverity: 'SCAN_SEVERITY',
+  /** Scan: how long to wait for ECR's scan, in seconds. Default 600, at most 780. */
+  scanTimeoutSeconds: 'SCAN_TIMEOUT_SECONDS',
+  /** Scan: pause between looks at the scan's status, in seconds. Default 5. */
+  scanPollSeconds: 'SCAN_POLL_SECONDS',
   /** Deploy: the ECS cluster name. */
   clusterName: 'CLUSTER_NAME',
   /** Deploy: the ECS service name. */
@@ -69,6 +79,10 @@ export const ENV = {
   minCount: 'MIN_COUNT',
   /** Deploy: auto scaling ceiling. */
   maxCount: 'MAX_COUNT',
+  /** Deploy: how long to wait for ECS to complete the rollout, in seconds. Default 1500, at most 1620. */
+  deployTimeoutSeconds: 'DEPLOY_TIMEOUT_SECONDS',
+  /** Deploy: pause between looks at the rollout, in seconds. Default 15. */
+  deployPollSeconds: 'DEPLOY_POLL_SECONDS',
   /** Verify: the URL polled until it answers 2xx. */
   healthUrl: 'HEALTH_URL',
   /** Verify: how long to poll, in seconds. Default 180. */
@@ -87,7 +101,10 @@ export const STAGE_ENV: Readonly<
   checkout: { required: [ENV.commit, ENV.repositoryUrl, ENV.branch, ENV.pat], optional: [] },
   test: { required: [ENV.testCommand], optional: [ENV.commit] },
   build: { required: [ENV.commit, ENV.imageRepoUri, ENV.imageRepoName], optional: [] },
-  scan: { required: [ENV.commit, ENV.imageRepoName], optional: [ENV.scanSeverity] },
+  scan: {
+    required: [ENV.commit, ENV.imageRepoName],
+    optional: [ENV.scanSeverity, ENV.scanTimeoutSeconds, ENV.scanPollSeconds],
+  },
   push: { required: [ENV.commit, ENV.imageRepoName], optional: [] },
   deploy: {
     required: [
@@ -101,13 +118,25 @@ export const STAGE_ENV: Readonly<
       ENV.minCount,
       ENV.maxCount,
     ],
-    optional: [],
+    optional: [ENV.deployTimeoutSeconds, ENV.deployPollSeconds],
   },
   verify: {
     required: [ENV.healthUrl],
     optional: [ENV.commit, ENV.verifyTimeoutSeconds, ENV.verifyIntervalSeconds],
   },
 };
+
+/**
+ * The bounded waits of Scan (for ECR's scan) and Deploy (for the ECS rollout), in seconds: the default and
+ * largest accepted timeout, and the default pause between polls. Each largest timeout leaves its stage a
+ * few minutes for the work before and after the wait within its CodeBuild project's timeout (Scan 15 min,
+ * Deploy 30 min), so the stage fails with its own message, and a failed first release is scaled back to
+ * 0 tasks, before CodeBuild stops it.
+ */
+export const STAGE_WAITS = {
+  scan: { timeoutSeconds: 600, maxTimeoutSeconds: 780, pollSeconds: 5, codeBuildTimeoutMinutes: 15 },
+  deploy: { timeoutSeconds: 1500, maxTimeoutSeconds: 1620, pollSeconds: 15, codeBuildTimeoutMinutes: 30 },
+} as const;
 
 /** Variables holding secrets (set them from Secrets Manager, never as plain text). */
 export const SECRET_ENV: readonly EnvName[] = [ENV.pat];
@@ -358,11 +387,15 @@ berth_say "pushed $IMAGE_REPO_URI:$candidate: Scan checks it, then Push releases
 }
 
 /**
- * Scan: unless the commit is already released (it passed then), waits for ECR's scan-on-push of
- * `candidate-<commit>`, prints the finding counts per severity and fails when any finding is at or above
- * SCAN_SEVERITY (default CRITICAL).
+ * Scan: unless the commit is already released (it passed then), polls ECR's scan of `candidate-<commit>`
+ * (`describe-image-scan-findings`, every SCAN_POLL_SECONDS, default 5) until its status is COMPLETE (basic
+ * scanning) or ACTIVE (enhanced scanning with Amazon Inspector, which never reports COMPLETE), prints the
+ * finding counts per severity and fails when any finding is at or above SCAN_SEVERITY (default CRITICAL).
+ * Fails when the scan ends in any other status (FAILED, UNSUPPORTED_IMAGE...), when the image has no scan,
+ * or when it is still PENDING or IN_PROGRESS after SCAN_TIMEOUT_SECONDS (default 600).
  */
 export function scanBuildSpec(): BuildSpecObject {
+  const w = STAGE_WAITS.scan;
   const script = stageScript(
     ECR_FUNCTIONS,
     `berth_require_commit
@@ -374,6 +407,10 @@ case "$severity" in
   ${SCAN_SEVERITIES.join(' | ')}) ;;
   *) berth_fail "SCAN_SEVERITY must be one of ${SCAN_SEVERITIES.join(', ')} (got $(printf '%q' "$severity"))" ;;
 esac
+SCAN_TIMEOUT_SECONDS="\${SCAN_TIMEOUT_SECONDS:-${w.timeoutSeconds}}"
+berth_require_int SCAN_TIMEOUT_SECONDS 0 ${w.maxTimeoutSeconds}
+poll="\${SCAN_POLL_SECONDS:-${w.pollSeconds}}"
+[[ "$poll" =~ ^[0-9]+(\\.[0-9]+)?$ ]] || berth_fail "SCAN_POLL_SECONDS must be a number of seconds (got $(printf '%q' "$poll"))"
 candidate="${CANDIDATE_TAG_PREFIX}$COMMIT_ID"
 if berth_tag_exists "$COMMIT_ID"; then
   berth_say "$IMAGE_REPO_NAME:$COMMIT_ID is already released (it passed its scan then): nothing to scan"
@@ -381,17 +418,35 @@ if berth_tag_exists "$COMMIT_ID"; then
 fi
 berth_tag_exists "$candidate" || berth_fail "no image $IMAGE_REPO_NAME:$candidate to scan: the Build stage pushes it"
 image=(--repository-name "$IMAGE_REPO_NAME" --image-id "imageTag=$candidate")
-berth_say "waiting for ECR's scan of $IMAGE_REPO_NAME:$candidate"
-if ! aws ecr wait image-scan-complete "\${image[@]}" 2>"$berth_tmp/wait.err"; then
-  cat "$berth_tmp/wait.err" >&2
-  if grep -q 'ScanNotFoundException' "$berth_tmp/wait.err"; then
-    berth_fail "ECR has no scan of $IMAGE_REPO_NAME:$candidate: the repository must scan images on push"
+berth_say "waiting up to $SCAN_TIMEOUT_SECONDS s for ECR's scan of $IMAGE_REPO_NAME:$candidate"
+deadline=$(( SECONDS + 10#$SCAN_TIMEOUT_SECONDS ))
+while true; do
+  if ! aws ecr describe-image-scan-findings "\${image[@]}" --output json >"$berth_tmp/findings.json" \\
+    2>"$berth_tmp/findings.err"; then
+    cat "$berth_tmp/findings.err" >&2
+    if grep -q 'ScanNotFoundException' "$berth_tmp/findings.err"; then
+      berth_fail "ECR has no scan of $IMAGE_REPO_NAME:$candidate: the repository must scan images on push"
+    fi
+    berth_fail "could not read the scan of $IMAGE_REPO_NAME:$candidate from ECR"
   fi
-  state="$(aws ecr describe-image-scans-findings "\${image[@]}" --output json 2>/dev/null |
-    jq -r ${shQuote(SCAN_STATUS_JQ)} || true)"
-  berth_fail "the scan of $IMAGE_REPO_NAME:$candidate did not complete (\${state:-status unknown})"
-fi
-aws ecr describe-image-scans-findings "\${image[@]}" --output json >"$berth_tmp/findings.json"
+  jq -r ${shQuote(SCAN_STATUS_JQ)} "$berth_tmp/findings.json" >"$berth_tmp/status.txt"
+  mapfile -t scan_status <"$berth_tmp/status.txt"
+  status="\${scan_status[0]:-}"
+  description="\${scan_status[1]:-}"
+  case "$status" in
+    # COMPLETE: basic scanning is done. ACTIVE: enhanced scanning scanned the image and keeps watching it.
+    COMPLETE | ACTIVE) break ;;
+    PENDING | IN_PROGRESS)
+      if (( SECONDS >= deadline )); then
+        berth_fail "the scan of $IMAGE_REPO_NAME:$candidate did not complete within $SCAN_TIMEOUT_SECONDS s (still $status\${description:+: $description}): run the pipeline again later"
+      fi
+      berth_say "scan status $status: waiting"
+      sleep "$poll"
+      ;;
+    *) berth_fail "the scan of $IMAGE_REPO_NAME:$candidate did not complete (\${status:-no status}\${description:+: $description})" ;;
+  esac
+done
+berth_say "scan status $status\${description:+: $description}"
 jq -r --arg threshold "$severity" ${shQuote(SCAN_SUMMARY_JQ)} "$berth_tmp/findings.json"
 blocking="$(jq -r --arg threshold "$severity" ${shQuote(SCAN_BLOCKING_COUNT_JQ)} "$berth_tmp/findings.json")"
 if (( blocking > 0 )); then
@@ -417,8 +472,10 @@ const MANIFEST_MEDIA_TYPES = [
 
 /**
  * Push: gives the scanned `candidate-<commit>` image its release tag `<commit>` by re-putting its manifest
- * (byte for byte, same digest) under the new tag: no pull, no push of layers. Does nothing when the release
- * tag exists. The only stage that creates a deployable tag.
+ * (byte for byte, same digest) under the new tag: no pull, no push of layers. The only stage that creates a
+ * deployable tag. Then, and also when the release tag already existed (a re-run), removes the image's
+ * `candidate-<commit>` tag (by tag only: the image and its release tag stay), because the repository's
+ * lifecycle rule expires images tagged `candidate-*` after 7 days, whatever other tags they have.
  */
 export function pushBuildSpec(): BuildSpecObject {
   const script = stageScript(
@@ -426,8 +483,28 @@ export function pushBuildSpec(): BuildSpecObject {
     `berth_require_commit
 berth_require IMAGE_REPO_NAME
 candidate="${CANDIDATE_TAG_PREFIX}$COMMIT_ID"
+# Removes the candidate tag from the released image (an image with other tags keeps them; a tag already gone
+# is fine), so the candidate lifecycle rule cannot expire it. Called only once the release tag exists.
+berth_untag_candidate() {
+  if ! aws ecr batch-delete-image --repository-name "$IMAGE_REPO_NAME" --image-ids "imageTag=$candidate" \\
+    --output json >"$berth_tmp/untag.json" 2>"$berth_tmp/untag.err"; then
+    cat "$berth_tmp/untag.err" >&2
+    berth_fail "could not remove the tag $candidate from $IMAGE_REPO_NAME: until it is removed, the repository's lifecycle rule for candidate- tags will expire the released image $COMMIT_ID"
+  fi
+  jq -r ${shQuote(UNTAG_FAILURES_JQ)} "$berth_tmp/untag.json" >"$berth_tmp/untag-failures.txt"
+  if [[ -s "$berth_tmp/untag-failures.txt" ]]; then
+    cat "$berth_tmp/untag-failures.txt" >&2
+    berth_fail "ECR did not remove the tag $candidate from $IMAGE_REPO_NAME: until it is removed, the repository's lifecycle rule for candidate- tags will expire the released image $COMMIT_ID"
+  fi
+  if [[ "$(jq '(.imageIds // []) | length' "$berth_tmp/untag.json")" -gt 0 ]]; then
+    berth_say "removed the tag $candidate: the lifecycle rule for candidate- tags no longer applies to $COMMIT_ID"
+  else
+    berth_say "the tag $candidate was already removed"
+  fi
+}
 if berth_tag_exists "$COMMIT_ID"; then
-  berth_say "$IMAGE_REPO_NAME:$COMMIT_ID is already released: nothing to do"
+  berth_say "$IMAGE_REPO_NAME:$COMMIT_ID is already released"
+  berth_untag_candidate
   exit 0
 fi
 berth_tag_exists "$candidate" ||
@@ -453,6 +530,7 @@ if ! aws ecr put-image "\${put[@]}" --output json >/dev/null 2>"$berth_tmp/put-i
     berth_fail "could not tag $IMAGE_REPO_NAME:$candidate as $COMMIT_ID"
   fi
 fi
+berth_untag_candidate
 berth_say "released $IMAGE_REPO_NAME:$COMMIT_ID"`,
   );
   return spec(script);
@@ -461,12 +539,18 @@ berth_say "released $IMAGE_REPO_NAME:$COMMIT_ID"`,
 /**
  * Deploy: copies the service's current task definition with CONTAINER_NAME's image set to
  * `$IMAGE_REPO_URI:$COMMIT_ID`, registers it, sets the scaling bounds MIN_COUNT..MAX_COUNT, updates the
- * service (with DESIRED_COUNT when it runs 0 tasks, i.e. the first release), waits until ECS reports the
- * PRIMARY deployment on the new task definition COMPLETED (the circuit breaker may roll back, after which
- * the service is stable again on the old one: that fails the stage), and only then writes COMMIT_ID to the
- * release pointer IMAGE_TAG_PARAMETER, so the stack's next deploy keeps this image.
+ * service (with DESIRED_COUNT when it runs 0 tasks, i.e. the first release), then polls `describe-services`
+ * every DEPLOY_POLL_SECONDS (default 15), printing the PRIMARY deployment's task counts and rolloutState,
+ * until that deployment runs the new task definition with rolloutState COMPLETED (ECS holds it IN_PROGRESS
+ * through any deployment alarms' bake time, which `aws ecs wait services-stable` would not wait for). It
+ * fails when ECS rolled back (the PRIMARY deployment is no longer the new task definition, or its rollout
+ * FAILED) or after DEPLOY_TIMEOUT_SECONDS (default 1500, under the project's 30-minute CodeBuild timeout);
+ * a failed first release is first put back to 0 tasks (and auto scaling to 0..0), so ECS stops starting an
+ * image that never became healthy. Only after success does it write COMMIT_ID to the release pointer
+ * IMAGE_TAG_PARAMETER, so the stack's next deploy keeps this image.
  */
 export function deployBuildSpec(): BuildSpecObject {
+  const w = STAGE_WAITS.deploy;
   const script = stageScript(`berth_require_commit
 berth_require CLUSTER_NAME SERVICE_NAME CONTAINER_NAME IMAGE_REPO_URI IMAGE_TAG_PARAMETER
 berth_require_int DESIRED_COUNT 0 1000
@@ -475,8 +559,14 @@ berth_require_int MAX_COUNT 1 1000
 if (( 10#$MIN_COUNT > 10#$DESIRED_COUNT || 10#$DESIRED_COUNT > 10#$MAX_COUNT )); then
   berth_fail "the counts must satisfy MIN_COUNT <= DESIRED_COUNT <= MAX_COUNT (got $MIN_COUNT, $DESIRED_COUNT, $MAX_COUNT)"
 fi
+DEPLOY_TIMEOUT_SECONDS="\${DEPLOY_TIMEOUT_SECONDS:-${w.timeoutSeconds}}"
+berth_require_int DEPLOY_TIMEOUT_SECONDS 0 ${w.maxTimeoutSeconds}
+poll="\${DEPLOY_POLL_SECONDS:-${w.pollSeconds}}"
+[[ "$poll" =~ ^[0-9]+(\\.[0-9]+)?$ ]] || berth_fail "DEPLOY_POLL_SECONDS must be a number of seconds (got $(printf '%q' "$poll"))"
 image="$IMAGE_REPO_URI:$COMMIT_ID"
 service=(--cluster "$CLUSTER_NAME" --services "$SERVICE_NAME")
+scaling=(--service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id "service/$CLUSTER_NAME/$SERVICE_NAME")
+events="aws ecs describe-services --cluster $CLUSTER_NAME --services $SERVICE_NAME --query 'services[0].events[:10]'"
 
 aws ecs describe-services "\${service[@]}" --output json >"$berth_tmp/service.json"
 [[ "$(jq -r '.services[0].status // ""' "$berth_tmp/service.json")" == ACTIVE ]] ||
@@ -501,8 +591,7 @@ else
 fi
 
 berth_say "auto scaling bounds: $MIN_COUNT to $MAX_COUNT tasks"
-aws application-autoscaling register-scalable-target --service-namespace ecs \\
-  --scalable-dimension ecs:service:DesiredCount --resource-id "service/$CLUSTER_NAME/$SERVICE_NAME" \\
+aws application-autoscaling register-scalable-target "\${scaling[@]}" \\
   --min-capacity "$MIN_COUNT" --max-capacity "$MAX_COUNT" --output json >/dev/null
 
 update=(--cluster "$CLUSTER_NAME" --service "$SERVICE_NAME" --task-definition "$new_td")
@@ -514,25 +603,59 @@ if [[ "$new_td" != "$current_td" || "$current_desired" == 0 ]]; then
   aws ecs update-service "\${update[@]}" --output json >/dev/null
 fi
 
-berth_say "waiting for ECS to finish the deployment"
-for attempt in 1 2; do
-  if aws ecs wait services-stable "\${service[@]}"; then
-    break
+# Fails the stage; a failed first release (the service ran 0 tasks before) first goes back to 0 tasks, auto
+# scaling bounds first so it cannot scale the service out again, and ECS stops starting the unhealthy image.
+berth_deploy_failed() {
+  if [[ "$current_desired" == 0 ]]; then
+    berth_say "the first release failed: setting $SERVICE_NAME back to 0 tasks"
+    if ! aws application-autoscaling register-scalable-target "\${scaling[@]}" \\
+      --min-capacity 0 --max-capacity 0 --output json >/dev/null ||
+      ! aws ecs update-service --cluster "$CLUSTER_NAME" --service "$SERVICE_NAME" --desired-count 0 \\
+        --output json >/dev/null; then
+      berth_say "warning: could not set $SERVICE_NAME back to 0 tasks: set its desired count to 0 by hand"
+    fi
   fi
-  berth_say "the service is not stable yet (wait $attempt of 2 timed out)"
+  berth_fail "$1"
+}
+
+berth_say "waiting up to $DEPLOY_TIMEOUT_SECONDS s for ECS to complete the deployment of $new_td"
+deadline=$(( SECONDS + 10#$DEPLOY_TIMEOUT_SECONDS ))
+started=$SECONDS
+rollout=''
+reason=''
+while true; do
+  if ! aws ecs describe-services "\${service[@]}" --output json >"$berth_tmp/after.json" 2>"$berth_tmp/after.err"; then
+    cat "$berth_tmp/after.err" >&2
+    berth_say "could not read the service's deployments: trying again"
+  else
+    jq -r ${shQuote(PRIMARY_DEPLOYMENT_JQ)} "$berth_tmp/after.json" >"$berth_tmp/primary.txt"
+    mapfile -t primary <"$berth_tmp/primary.txt"
+    primary_td="\${primary[0]:-}"
+    rollout="\${primary[1]:-}"
+    reason="\${primary[2]:-}"
+    progress="\${primary[3]:-0} of \${primary[4]:-0} tasks running, rolloutState \${rollout:-unknown}"
+    if [[ "\${primary[5]:-0}" != 0 ]]; then progress+=", \${primary[5]} failed tasks"; fi
+    berth_say "$progress ($(( SECONDS - started )) s)"
+    if [[ "$primary_td" != "$new_td" ]]; then
+      berth_say "the service's PRIMARY deployment runs \${primary_td:-an unknown task definition}, not $new_td"
+      new_state="$(jq -r --arg td "$new_td" ${shQuote(DEPLOYMENT_OF_JQ)} "$berth_tmp/after.json")"
+      if [[ -n "$new_state" ]]; then berth_say "the deployment of $new_td: $new_state"; fi
+      berth_deploy_failed "ECS rolled the deployment back: see the service's events ($events)"
+    fi
+    if [[ "$rollout" == FAILED ]]; then
+      berth_say "the deployment of $new_td failed\${reason:+: $reason}"
+      berth_deploy_failed "ECS rolled the deployment back: see the service's events ($events)"
+    fi
+    if [[ "$rollout" == COMPLETED ]]; then
+      break
+    fi
+  fi
+  if (( SECONDS >= deadline )); then
+    berth_deploy_failed "the deployment of $new_td did not complete within $DEPLOY_TIMEOUT_SECONDS s (rolloutState \${rollout:-unknown}\${reason:+: $reason}): see the service's events ($events)"
+  fi
+  sleep "$poll"
 done
-aws ecs describe-services "\${service[@]}" --output json >"$berth_tmp/after.json"
-jq -r ${shQuote(PRIMARY_DEPLOYMENT_JQ)} "$berth_tmp/after.json" >"$berth_tmp/primary.txt"
-mapfile -t primary <"$berth_tmp/primary.txt"
-primary_td="\${primary[0]:-}"
-rollout="\${primary[1]:-}"
-reason="\${primary[2]:-}"
-if [[ "$primary_td" != "$new_td" ]]; then
-  berth_fail "ECS rolled the deployment back: see the service's events (the service runs \${primary_td:-an unknown task definition}, not $new_td)"
-fi
-if [[ "$rollout" != COMPLETED ]]; then
-  berth_fail "the deployment of $new_td did not complete (rolloutState \${rollout:-unknown}\${reason:+: $reason}): see the service's events"
-fi
+berth_say "ECS completed the deployment of $new_td"
 
 aws ssm put-parameter --name "$IMAGE_TAG_PARAMETER" --value "$COMMIT_ID" --overwrite --output json >/dev/null
 berth_say "released $image: $IMAGE_TAG_PARAMETER is now $COMMIT_ID"`);

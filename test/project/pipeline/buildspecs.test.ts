@@ -15,6 +15,7 @@ import {
   CHECKOUT_DIRECTORY,
   checkoutBuildSpec,
   deployBuildSpec,
+  DEPLOYMENT_OF_JQ,
   ENV,
   pipelineBuildSpecs,
   PRIMARY_DEPLOYMENT_JQ,
@@ -25,9 +26,12 @@ import {
   SCAN_SUMMARY_JQ,
   scanBuildSpec,
   SECRET_ENV,
+  SCAN_STATUS_JQ,
   shQuote,
   STAGE_ENV,
+  STAGE_WAITS,
   TASK_DEFINITION_JQ,
+  UNTAG_FAILURES_JQ,
   TEST_REPORT_GROUP,
   verifyBuildSpec,
   type BuildSpecObject,
@@ -82,6 +86,32 @@ interface Run {
   readonly calls: Call[];
 }
 
+/**
+ * The AWS CLI v2 commands the stages run, as `service operation` (a waiter would be `service wait waiter`),
+ * written out from the AWS CLI v2 command reference
+ * (https://awscli.amazonaws.com/v2/documentation/api/latest/reference/<service>/<operation>.html), NOT
+ * derived from the buildspecs: the fake `aws` refuses anything else the way the real CLI does, so a
+ * misspelled operation fails the behaviour tests, and a static test checks every `aws` line of every stage.
+ * Keep it to the commands actually used (a test checks that too).
+ */
+const AWS_CLI_V2_COMMANDS = [
+  'ecr get-login-password', // GetAuthorizationToken
+  'ecr describe-images', // DescribeImages
+  'ecr describe-image-scan-findings', // DescribeImageScanFindings
+  'ecr batch-get-image', // BatchGetImage
+  'ecr put-image', // PutImage
+  'ecr batch-delete-image', // BatchDeleteImage
+  'ecs describe-services', // DescribeServices
+  'ecs describe-task-definition', // DescribeTaskDefinition
+  'ecs register-task-definition', // RegisterTaskDefinition
+  'ecs update-service', // UpdateService
+  'application-autoscaling register-scalable-target', // RegisterScalableTarget
+  'ssm put-parameter', // PutParameter
+] as const;
+
+/** `service operation` of an AWS CLI argument list (`service wait waiter` for waiters). */
+const awsCommandOf = (args: readonly string[]) => args.slice(0, args[1] === 'wait' ? 3 : 2).join(' ');
+
 const FAKE_TOOL = String.raw`'use strict';
 const fs = require('node:fs');
 const [tool, ...args] = process.argv.slice(2);
@@ -94,13 +124,23 @@ const files = {};
 for (const a of args) if (a.startsWith('file://')) files[a] = fs.readFileSync(a.slice(7), 'utf8');
 fs.appendFileSync(dir + '/calls.jsonl', JSON.stringify({ tool, args, stdin, files }) + '\n');
 const line = [tool, ...args].join(' ');
+// Like the real CLI (exit status 252), refuse an operation it does not have, even when a rule would answer.
+const awsCommands = ${JSON.stringify(AWS_CLI_V2_COMMANDS)};
+const awsCommand = args.slice(0, args[1] === 'wait' ? 3 : 2).join(' ');
+if (tool === 'aws' && !awsCommands.includes(awsCommand)) {
+  process.stderr.write('\nusage: aws [options] <command> <subcommand> [<subcommand> ...] [parameters]\n' +
+    'aws: error: argument operation: Invalid choice: ' + awsCommand + '\n');
+  process.exit(252);
+}
 for (let i = 0; i < rules.length; i++) {
   const r = rules[i];
   if (!r.when.every((w) => line.includes(w))) continue;
   const used = state[i] || 0;
   if (r.times !== undefined && used >= r.times) continue;
   state[i] = used + 1;
-  fs.writeFileSync(statePath, JSON.stringify(state));
+  // Atomically (write, then rename): the two sides of a pipe, such as aws | docker, run at the same time.
+  fs.writeFileSync(statePath + '.' + process.pid, JSON.stringify(state));
+  fs.renameSync(statePath + '.' + process.pid, statePath);
   if (r.stdout !== undefined) process.stdout.write(typeof r.stdout === 'string' ? r.stdout : JSON.stringify(r.stdout));
   if (r.stderr !== undefined) process.stderr.write(r.stderr);
   process.exit(r.exit === undefined ? 0 : r.exit);
@@ -230,6 +270,42 @@ function findings(counts: Record<string, number>) {
   };
 }
 
+/** A `describe-image-scan-findings` answer under registry-level enhanced scanning (Amazon Inspector). */
+function enhancedFindings(counts: Record<string, number>, status = 'ACTIVE') {
+  const finding = (id: string, severity: string, score: number) => ({
+    awsAccountId: ACCOUNT,
+    description: `A vulnerability in openssl (${id}).`,
+    findingArn: `arn:aws:inspector2:us-east-1:${ACCOUNT}:finding/${id.toLowerCase()}`,
+    firstObservedAt: '2026-11-25T18:00:00+00:00',
+    lastObservedAt: '2026-11-25T18:00:00+00:00',
+    packageVulnerabilityDetails: {
+      source: 'NVD',
+      vulnerabilityId: id,
+      vulnerablePackages: [{ name: 'openssl', version: '3.0.11-1', packageManager: 'OS' }],
+    },
+    score,
+    severity,
+    status: 'ACTIVE',
+    title: `${id} - openssl`,
+    type: 'PACKAGE_VULNERABILITY',
+  });
+  return {
+    imageScanFindings: {
+      enhancedFindings: [finding('CVE-2026-1000', 'CRITICAL', 9.8), finding('CVE-2026-1001', 'HIGH', 7.5)],
+      findingSeverityCounts: counts,
+    },
+    registryId: ACCOUNT,
+    repositoryName: REPO_NAME,
+    imageId: { imageDigest: DIGEST, imageTag: CANDIDATE },
+    imageScanStatus: { status, description: 'Continuous scan is selected for image.' },
+  };
+}
+
+/** A `batch-delete-image` answer with one failure for the candidate tag. */
+function untagFailure(failureCode: string, failureReason: string) {
+  return { imageIds: [], failures: [{ imageId: { imageTag: CANDIDATE }, failureCode, failureReason }] };
+}
+
 const CURRENT_TASK_DEFINITION = {
   taskDefinition: {
     taskDefinitionArn: TD1,
@@ -293,7 +369,12 @@ const EXPECTED_REGISTRATION = {
   memory: '512',
 };
 
-function describeServices(desiredCount: number, taskDefinition: string, primary: Record<string, unknown>) {
+function describeServices(
+  desiredCount: number,
+  taskDefinition: string,
+  primary: Record<string, unknown>,
+  others: Record<string, unknown>[] = [],
+) {
   return {
     services: [
       {
@@ -307,6 +388,7 @@ function describeServices(desiredCount: number, taskDefinition: string, primary:
         taskDefinition,
         deployments: [
           { id: 'ecs-svc/1', status: 'PRIMARY', desiredCount, runningCount: desiredCount, ...primary },
+          ...others,
         ],
       },
     ],
@@ -460,19 +542,96 @@ describe('image tags across Build, Scan and Push', () => {
     );
   });
 
-  it('only Push creates the release tag, and Scan waits for the scan before reading findings', () => {
+  it('only Push creates the release tag or removes tags, and only by tag', () => {
     for (const stage of STAGES) {
       const script = scriptOf(specs[stage]);
       if (stage === 'push') continue;
-      expect(script, stage).not.toMatch(/put-image|--image-tag|docker tag/);
+      expect(script, stage).not.toMatch(/put-image|--image-tag|docker tag|batch-delete-image/);
     }
     expect(push).toContain('--image-tag "$COMMIT_ID"');
-    const wait = scan.indexOf('aws ecr wait image-scan-complete');
-    const read = scan.indexOf('aws ecr describe-image-scans-findings "${image[@]}" --output json >');
+    expect(push.match(/batch-delete-image/g)).toHaveLength(1);
+    expect(push).toContain(
+      'aws ecr batch-delete-image --repository-name "$IMAGE_REPO_NAME" --image-ids "imageTag=$candidate"',
+    );
+    expect(push).not.toMatch(/imageDigest=/);
+  });
+
+  it('Scan reads the scan status in a bounded poll, then gates on the findings', () => {
+    expect(scan).not.toMatch(/aws ecr wait/);
+    const read = scan.indexOf('aws ecr describe-image-scan-findings "${image[@]}" --output json >');
+    const status = scan.indexOf('COMPLETE | ACTIVE) break ;;');
     const gate = scan.indexOf('if (( blocking > 0 ))');
-    expect(wait).toBeGreaterThan(0);
-    expect(read).toBeGreaterThan(wait);
-    expect(gate).toBeGreaterThan(read);
+    expect(read).toBeGreaterThan(0);
+    expect(status).toBeGreaterThan(read);
+    expect(gate).toBeGreaterThan(status);
+  });
+});
+
+/** Every `aws <service> <operation>` of a script (`aws <service> wait <waiter>` for waiters), in order. */
+function awsCommandsIn(script: string): string[] {
+  return [...script.matchAll(/(?<![\w$./-])aws[ \t]+(\S+)[ \t]+(\S+)(?:[ \t]+(\S+))?/g)].map((m) =>
+    awsCommandOf(m.slice(1).filter((w): w is string => w !== undefined)),
+  );
+}
+
+describe('AWS CLI commands', () => {
+  const used = Object.fromEntries(STAGES.map((stage) => [stage, awsCommandsIn(scriptOf(specs[stage]))]));
+
+  it('finds every aws invocation, waiters included', () => {
+    expect(
+      awsCommandsIn('x="$(aws ecr describe-images --x)"\naws ecs wait services-stable \\\n  --cluster x'),
+    ).toEqual(['ecr describe-images', 'ecs wait services-stable']);
+    // Every `aws` word followed by a blank in a script is an invocation the extraction caught.
+    for (const stage of STAGES) {
+      const script = scriptOf(specs[stage]);
+      expect(used[stage].length, stage).toBe((script.match(/(?<![\w$./-])aws[ \t]/g) ?? []).length);
+    }
+  });
+
+  it.each(STAGES)('%s runs only real AWS CLI v2 commands, spelled out literally', (stage) => {
+    for (const command of used[stage]) {
+      expect(command, stage).toMatch(/^[a-z][a-z0-9-]* [a-z][a-z0-9-]*( [a-z][a-z0-9-]*)?$/);
+      expect(AWS_CLI_V2_COMMANDS, `${stage}: aws ${command}`).toContain(command);
+    }
+  });
+
+  it('each stage runs the commands its IAM grants are written for', () => {
+    const distinct = (stage: Stage) => [...new Set(used[stage])].sort();
+    expect(distinct('checkout')).toEqual([]);
+    expect(distinct('test')).toEqual([]);
+    expect(distinct('verify')).toEqual([]);
+    expect(distinct('build')).toEqual(['ecr describe-images', 'ecr get-login-password']);
+    expect(distinct('scan')).toEqual(['ecr describe-image-scan-findings', 'ecr describe-images']);
+    expect(distinct('push')).toEqual([
+      'ecr batch-delete-image',
+      'ecr batch-get-image',
+      'ecr describe-images',
+      'ecr put-image',
+    ]);
+    expect(distinct('deploy')).toEqual([
+      'application-autoscaling register-scalable-target',
+      'ecs describe-services',
+      'ecs describe-task-definition',
+      'ecs register-task-definition',
+      'ecs update-service',
+      'ssm put-parameter',
+    ]);
+  });
+
+  it('lists no command that no stage runs', () => {
+    const all = new Set(Object.values(used).flat());
+    expect(AWS_CLI_V2_COMMANDS.filter((c) => !all.has(c))).toEqual([]);
+  });
+
+  it('the fake aws refuses a misspelled operation even when a rule would answer it', async () => {
+    const typo: BuildSpecObject = {
+      version: '0.2',
+      env: { shell: 'bash' },
+      phases: { build: { commands: ['aws ecr describe-image-scans-findings --repository-name x'] } },
+    };
+    const run = await runStage(typo, {}, [{ when: ['ecr describe-image-scans-findings'], stdout: {} }]);
+    expect(run.code).toBe(252);
+    expect(run.stderr).toContain('Invalid choice: ecr describe-image-scans-findings');
   });
 });
 
@@ -482,16 +641,40 @@ describe('Deploy buildspec', () => {
   it('writes the release pointer once, last, after ECS reports the rollout complete', () => {
     const order = [
       'aws ecs register-task-definition',
-      'aws application-autoscaling register-scalable-target',
-      'aws ecs update-service',
-      'aws ecs wait services-stable',
-      'ECS rolled the deployment back',
-      'if [[ "$rollout" != COMPLETED ]]',
+      'aws application-autoscaling register-scalable-target "${scaling[@]}" \\\n  --min-capacity "$MIN_COUNT"',
+      'aws ecs update-service "${update[@]}"',
+      'aws ecs describe-services "${service[@]}" --output json >"$berth_tmp/after.json"',
+      'if [[ "$rollout" == COMPLETED ]]; then\n      break',
       'aws ssm put-parameter --name "$IMAGE_TAG_PARAMETER" --value "$COMMIT_ID" --overwrite',
     ].map((s) => script.indexOf(s));
     expect(order.every((i) => i > 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(script.match(/ssm put-parameter/g)).toHaveLength(1);
+    expect(script).not.toMatch(/aws ecs wait/);
+  });
+});
+
+describe('bounded waits', () => {
+  it.each(['scan', 'deploy'] as const)(
+    '%s: the default and largest timeouts leave the stage minutes under its CodeBuild timeout',
+    (stage) => {
+      const w = STAGE_WAITS[stage];
+      expect(w.timeoutSeconds).toBeLessThanOrEqual(w.maxTimeoutSeconds);
+      expect(w.maxTimeoutSeconds).toBeLessThanOrEqual(w.codeBuildTimeoutMinutes * 60 - 120);
+      expect(scriptOf(specs[stage])).toContain(`0 ${w.maxTimeoutSeconds}\n`);
+    },
+  );
+
+  it('Deploy waits 1500 s and polls every 15 s by default; Scan 600 s and 5 s', () => {
+    expect(STAGE_WAITS.deploy).toMatchObject({
+      timeoutSeconds: 1500,
+      pollSeconds: 15,
+      codeBuildTimeoutMinutes: 30,
+    });
+    expect(STAGE_WAITS.scan).toMatchObject({ timeoutSeconds: 600, pollSeconds: 5 });
+    expect(scriptOf(specs.deploy)).toContain('DEPLOY_TIMEOUT_SECONDS="${DEPLOY_TIMEOUT_SECONDS:-1500}"');
+    expect(scriptOf(specs.deploy)).toContain('poll="${DEPLOY_POLL_SECONDS:-15}"');
+    expect(scriptOf(specs.scan)).toContain('SCAN_TIMEOUT_SECONDS="${SCAN_TIMEOUT_SECONDS:-600}"');
   });
 });
 
@@ -545,11 +728,9 @@ describe('scan severity arithmetic', () => {
           const expected = Object.entries(counts)
             .filter(([s]) => (RANK[s] ?? 1) >= RANK[threshold])
             .reduce((sum, [, n]) => sum + n, 0);
-          const actual = jq(SCAN_BLOCKING_COUNT_JQ, findings(counts), [
-            '--arg',
-            'threshold',
-            threshold,
-          ]).trim();
+          // Counts only: with empty counts, the `findings` fixture's two listed findings would be counted instead.
+          const input = { imageScanFindings: { findingSeverityCounts: counts } };
+          const actual = jq(SCAN_BLOCKING_COUNT_JQ, input, ['--arg', 'threshold', threshold]).trim();
           expect(actual).toBe(String(expected));
         },
       ),
@@ -583,6 +764,30 @@ describe('scan severity arithmetic', () => {
   it('lists the blocking findings with their package', () => {
     const list = jq(SCAN_FINDINGS_JQ, findings({ HIGH: 1, LOW: 1 }), ['--arg', 'threshold', 'HIGH']);
     expect(list.trimEnd().split('\n')).toEqual(['  HIGH  CVE-2026-0001  openssl 3.0.11-1']);
+  });
+
+  it('counts, summarizes and lists enhanced (Amazon Inspector) findings', () => {
+    const input = enhancedFindings({ CRITICAL: 1, HIGH: 1, UNTRIAGED: 1 });
+    const args = ['--arg', 'threshold', 'CRITICAL'];
+    expect(jq(SCAN_BLOCKING_COUNT_JQ, input, args).trim()).toBe('1');
+    expect(jq(SCAN_SUMMARY_JQ, input, args)).toContain('CRITICAL        1  <- at or above CRITICAL');
+    expect(jq(SCAN_FINDINGS_JQ, input, args).trimEnd().split('\n')).toEqual([
+      '  CRITICAL  CVE-2026-1000  openssl 3.0.11-1',
+    ]);
+  });
+
+  it('counts from the findings lists when a scan reports no findingSeverityCounts', () => {
+    const enhanced = enhancedFindings({});
+    delete (enhanced.imageScanFindings as { findingSeverityCounts?: unknown }).findingSeverityCounts;
+    const basic = findings({});
+    const args = (t: string) => ['--arg', 'threshold', t];
+    // enhanced: one CRITICAL and one HIGH finding listed
+    expect(jq(SCAN_BLOCKING_COUNT_JQ, enhanced, args('CRITICAL')).trim()).toBe('1');
+    expect(jq(SCAN_BLOCKING_COUNT_JQ, enhanced, args('HIGH')).trim()).toBe('2');
+    // basic, empty counts object: one HIGH and one LOW finding listed
+    expect(jq(SCAN_BLOCKING_COUNT_JQ, basic, args('HIGH')).trim()).toBe('1');
+    expect(jq(SCAN_BLOCKING_COUNT_JQ, basic, args('LOW')).trim()).toBe('2');
+    expect(jq(SCAN_SUMMARY_JQ, basic, args('LOW'))).toContain('HIGH            1  <- at or above LOW');
   });
 });
 
@@ -618,7 +823,65 @@ describe('task definition copy', () => {
         rolloutStateReason: 'tasks failed\nto start',
       }),
     );
-    expect(out.split('\n').slice(0, 3)).toEqual([TD2, 'FAILED', 'tasks failed to start']);
+    expect(out.trimEnd().split('\n')).toEqual([TD2, 'FAILED', 'tasks failed to start', '2', '2', '0']);
+  });
+
+  it('reads empty values when the service has no PRIMARY deployment', () => {
+    expect(
+      jq(PRIMARY_DEPLOYMENT_JQ, { services: [{ deployments: [] }] })
+        .split('\n')
+        .slice(0, 6),
+    ).toEqual(['', '', '', '0', '0', '0']);
+  });
+});
+
+describe('deployment of a task definition', () => {
+  it('reads the newest deployment of a task definition, even when it is no longer PRIMARY', () => {
+    const answer = describeServices(2, TD1, { taskDefinition: TD1, rolloutState: 'IN_PROGRESS' }, [
+      {
+        id: 'ecs-svc/2',
+        status: 'ACTIVE',
+        taskDefinition: TD2,
+        rolloutState: 'IN_PROGRESS',
+        createdAt: '2026-11-25T17:00:00Z',
+      },
+      {
+        id: 'ecs-svc/3',
+        status: 'ACTIVE',
+        taskDefinition: TD2,
+        rolloutState: 'FAILED',
+        rolloutStateReason: 'tasks failed\nto start',
+        createdAt: '2026-11-25T18:00:00Z',
+      },
+    ]);
+    expect(jq(DEPLOYMENT_OF_JQ, answer, ['--arg', 'td', TD2])).toBe('FAILED: tasks failed to start\n');
+    expect(jq(DEPLOYMENT_OF_JQ, answer, ['--arg', 'td', TD1])).toBe('IN_PROGRESS\n');
+    expect(jq(DEPLOYMENT_OF_JQ, answer, ['--arg', 'td', 'arn:other'])).toBe('');
+  });
+});
+
+describe('scan status and tag removal answers', () => {
+  it('reads the scan status and its one-line description', () => {
+    const input = { imageScanStatus: { status: 'FAILED', description: 'UnsupportedImageError:\nthe OS' } };
+    expect(jq(SCAN_STATUS_JQ, input).split('\n').slice(0, 2)).toEqual([
+      'FAILED',
+      'UnsupportedImageError: the OS',
+    ]);
+    expect(jq(SCAN_STATUS_JQ, {}).split('\n').slice(0, 2)).toEqual(['', '']);
+  });
+
+  it.each([
+    ['every tag removed', { imageIds: [{ imageTag: CANDIDATE, imageDigest: DIGEST }], failures: [] }, ''],
+    ['tag already gone', untagFailure('ImageNotFound', 'Requested image not found'), ''],
+    ['tag already moved', untagFailure('ImageTagDoesNotMatchDigest', 'Invalid image tag'), ''],
+    [
+      'another failure',
+      untagFailure('ImageReferencedByManifestList', 'referenced\nby a list'),
+      'ImageReferencedByManifestList: referenced by a list\n',
+    ],
+    ['a failure without a code', { imageIds: [], failures: [{ failureReason: 'odd' }] }, 'unknown: odd\n'],
+  ])('reports only unexpected batch-delete-image failures: %s', (_name, answer, expected) => {
+    expect(jq(UNTAG_FAILURES_JQ, answer)).toBe(expected);
   });
 });
 
@@ -735,19 +998,29 @@ describe('Build stage', () => {
 });
 
 describe('Scan stage', () => {
-  const env = { COMMIT_ID: SHA, IMAGE_REPO_NAME: REPO_NAME };
-  const scanRules = (counts: Record<string, number>): Rule[] => [
+  const env = { COMMIT_ID: SHA, IMAGE_REPO_NAME: REPO_NAME, SCAN_POLL_SECONDS: '0.01' };
+  /** The candidate exists and unreleased; `describe-image-scan-findings` answers `answers` in turn (the last repeats). */
+  const scanRules = (...answers: unknown[]): Rule[] => [
     imageMissing(SHA),
     imagePresent(CANDIDATE),
-    { when: ['ecr wait image-scan-complete', `imageTag=${CANDIDATE}`] },
-    { when: ['ecr describe-image-scans-findings', `imageTag=${CANDIDATE}`], stdout: findings(counts) },
+    ...answers.map((stdout, i): Rule => ({
+      when: ['ecr describe-image-scan-findings', `imageTag=${CANDIDATE}`],
+      stdout,
+      times: i < answers.length - 1 ? 1 : undefined,
+    })),
   ];
+  const withStatus = (status: string, description = '') => {
+    const answer = findings({});
+    answer.imageScanStatus = { status, description };
+    return answer;
+  };
+  const scanCalls = (run: Run) => callsTo(run, 'aws', 'ecr describe-image-scan-findings');
 
   it('fails with the count and the console link when findings reach the threshold', async () => {
     const run = await runStage(
       scanBuildSpec(),
       { ...env, SCAN_SEVERITY: 'HIGH' },
-      scanRules({ HIGH: 2, LOW: 5 }),
+      scanRules(findings({ HIGH: 2, LOW: 5 })),
     );
     expect(run.code).not.toBe(0);
     expect(run.stdout).toContain('HIGH            2  <- at or above HIGH');
@@ -755,15 +1028,123 @@ describe('Scan stage', () => {
     expect(run.stderr.trim()).toBe(
       `berth: 2 findings at or above HIGH: see the ECR console (https://us-east-1.console.aws.amazon.com/ecr/repositories/private/${ACCOUNT}/${REPO_NAME}/_/image/${DIGEST}/details?region=us-east-1), fix them and push again`,
     );
-    const ops = awsOps(run);
-    expect(ops.indexOf('ecr wait')).toBeLessThan(ops.indexOf('ecr describe-image-scans-findings'));
+    expect(scanCalls(run).map((c) => c.args)).toEqual([
+      [
+        'ecr',
+        'describe-image-scan-findings',
+        '--repository-name',
+        REPO_NAME,
+        '--image-id',
+        `imageTag=${CANDIDATE}`,
+        '--output',
+        'json',
+      ],
+    ]);
   });
 
-  it('passes below the threshold (default CRITICAL)', async () => {
-    const run = await runStage(scanBuildSpec(), env, scanRules({ HIGH: 2, LOW: 5 }));
+  it('passes below the threshold (default CRITICAL) once basic scanning is COMPLETE', async () => {
+    const run = await runStage(scanBuildSpec(), env, scanRules(findings({ HIGH: 2, LOW: 5 })));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('berth: scan status COMPLETE: The scan was completed successfully.');
+    expect(run.stdout).toContain('berth: no findings at or above CRITICAL');
+  });
+
+  it('polls while the scan is PENDING or IN_PROGRESS, then evaluates it', async () => {
+    const run = await runStage(
+      scanBuildSpec(),
+      { ...env, SCAN_SEVERITY: 'HIGH' },
+      scanRules(withStatus('PENDING'), withStatus('IN_PROGRESS'), findings({ HIGH: 1 })),
+    );
+    expect(run.code).not.toBe(0);
+    expect(scanCalls(run)).toHaveLength(3);
+    expect(run.stdout).toContain('berth: scan status PENDING: waiting');
+    expect(run.stdout).toContain('berth: scan status IN_PROGRESS: waiting');
+    expect(run.stderr).toContain('berth: 1 findings at or above HIGH');
+  });
+
+  it('evaluates enhanced scanning (Amazon Inspector), whose status is ACTIVE, never COMPLETE', async () => {
+    const run = await runStage(
+      scanBuildSpec(),
+      env,
+      scanRules(withStatus('IN_PROGRESS'), enhancedFindings({ CRITICAL: 1, HIGH: 1 })),
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toContain('berth: scan status ACTIVE: Continuous scan is selected for image.');
+    expect(run.stdout).toContain('CRITICAL        1  <- at or above CRITICAL');
+    expect(run.stdout).toContain('  CRITICAL  CVE-2026-1000  openssl 3.0.11-1');
+    expect(run.stderr).toContain('berth: 1 findings at or above CRITICAL: see the ECR console');
+  });
+
+  it('passes an ACTIVE enhanced scan below the threshold', async () => {
+    const run = await runStage(scanBuildSpec(), env, scanRules(enhancedFindings({ HIGH: 3, UNTRIAGED: 2 })));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('berth: no findings at or above CRITICAL');
+  });
+
+  it.each([
+    ['FAILED', 'UnsupportedImageError: the OS is not supported'],
+    ['UNSUPPORTED_IMAGE', 'The operating system and/or package manager are not supported.'],
+    ['SCAN_ELIGIBILITY_EXPIRED', 'The scan duration has lapsed for this image.'],
+    ['FINDINGS_UNAVAILABLE', 'Findings are unavailable.'],
+  ])('fails at once, with the description, when the scan ends %s', async (status, description) => {
+    const run = await runStage(scanBuildSpec(), env, scanRules(withStatus(status, description)));
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim()).toBe(
+      `berth: the scan of ${REPO_NAME}:${CANDIDATE} did not complete (${status}: ${description})`,
+    );
+    expect(scanCalls(run)).toHaveLength(1);
+    expect(run.stdout).not.toContain('SEVERITY');
+  });
+
+  it.each(['PENDING', 'IN_PROGRESS'])(
+    'fails when the scan is still %s after SCAN_TIMEOUT_SECONDS',
+    async (status) => {
+      const run = await runStage(
+        scanBuildSpec(),
+        { ...env, SCAN_TIMEOUT_SECONDS: '1', SCAN_POLL_SECONDS: '0.2' },
+        scanRules(withStatus(status, 'Scan in progress.')),
+      );
+      expect(run.code).not.toBe(0);
+      expect(run.stderr.trim()).toBe(
+        `berth: the scan of ${REPO_NAME}:${CANDIDATE} did not complete within 1 s (still ${status}: Scan in progress.): run the pipeline again later`,
+      );
+      expect(scanCalls(run).length).toBeGreaterThanOrEqual(2);
+      expect(run.stdout).toContain('berth: waiting up to 1 s for ECR');
+    },
+  );
+
+  it('fails when ECR has no scan of the image (scan on push is off)', async () => {
+    const run = await runStage(scanBuildSpec(), env, [
+      imageMissing(SHA),
+      imagePresent(CANDIDATE),
+      {
+        when: ['ecr describe-image-scan-findings'],
+        stderr: `\nAn error occurred (ScanNotFoundException) when calling the DescribeImageScanFindings operation: Image scan does not exist for the image with '{imageDigest:'null', imageTag:'${CANDIDATE}'}' in the repository with name '${REPO_NAME}' in the registry with id '${ACCOUNT}'\n`,
+        exit: 254,
+      },
+    ]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(
+      `berth: ECR has no scan of ${REPO_NAME}:${CANDIDATE}: the repository must scan images on push`,
+    );
+  });
+
+  it('fails when ECR refuses to answer', async () => {
+    const run = await runStage(scanBuildSpec(), env, [
+      imageMissing(SHA),
+      imagePresent(CANDIDATE),
+      {
+        when: ['ecr describe-image-scan-findings'],
+        stderr:
+          'An error occurred (AccessDeniedException) when calling the DescribeImageScanFindings operation\n',
+        exit: 254,
+      },
+    ]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('AccessDeniedException');
+    expect(run.stderr).toContain(`berth: could not read the scan of ${REPO_NAME}:${CANDIDATE} from ECR`);
   });
 
   it('skips a commit that is already released, without waiting', async () => {
@@ -780,34 +1161,18 @@ describe('Scan stage', () => {
     );
   });
 
-  it('fails with the scan status when the scan does not complete', async () => {
-    const failed = findings({});
-    failed.imageScanStatus = {
-      status: 'FAILED',
-      description: 'UnsupportedImageError: the OS is not supported',
-    };
-    const run = await runStage(scanBuildSpec(), env, [
-      imageMissing(SHA),
-      imagePresent(CANDIDATE),
-      {
-        when: ['ecr wait image-scan-complete'],
-        stderr: 'Waiter ImageScanComplete failed: Waiter encountered a terminal failure state\n',
-        exit: 255,
-      },
-      { when: ['ecr describe-image-scans-findings'], stdout: failed },
-    ]);
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain(
-      `berth: the scan of ${REPO_NAME}:${CANDIDATE} did not complete (FAILED: UnsupportedImageError: the OS is not supported)`,
-    );
-  });
-
-  it('rejects an unknown SCAN_SEVERITY before calling AWS', async () => {
-    const run = await runStage(scanBuildSpec(), { ...env, SCAN_SEVERITY: 'SEVERE' });
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain(
+  it.each([
+    [
+      { SCAN_SEVERITY: 'SEVERE' },
       'SCAN_SEVERITY must be one of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL (got SEVERE)',
-    );
+    ],
+    [{ SCAN_TIMEOUT_SECONDS: '900' }, 'SCAN_TIMEOUT_SECONDS must be a whole number from 0 to 780 (got 900)'],
+    [{ SCAN_TIMEOUT_SECONDS: '10m' }, 'SCAN_TIMEOUT_SECONDS must be a whole number from 0 to 780 (got 10m)'],
+    [{ SCAN_POLL_SECONDS: 'soon' }, 'SCAN_POLL_SECONDS must be a number of seconds (got soon)'],
+  ])('rejects %o before calling AWS', async (settings, message) => {
+    const run = await runStage(scanBuildSpec(), { ...env, ...settings });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim()).toBe(`berth: ${message}`);
     expect(run.calls).toEqual([]);
   });
 });
@@ -833,13 +1198,33 @@ describe('Push stage', () => {
     },
   };
 
+  const untagged: Rule = {
+    when: ['ecr batch-delete-image', `imageTag=${CANDIDATE}`],
+    stdout: { imageIds: [{ imageDigest: DIGEST, imageTag: CANDIDATE }], failures: [] },
+  };
+  const putImage: Rule = {
+    when: ['ecr put-image'],
+    stdout: { image: { imageId: { imageDigest: DIGEST, imageTag: SHA } } },
+  };
+  const release = [imageMissing(SHA), imagePresent(CANDIDATE), candidateManifest, putImage, untagged];
+  /** The release tag is never removed: only `candidate-<commit>` is, by tag (never by digest: that deletes the image). */
+  const expectOnlyCandidateUntagged = (run: Run) => {
+    for (const call of callsTo(run, 'aws', 'ecr batch-delete-image')) {
+      expect(call.args).toEqual([
+        'ecr',
+        'batch-delete-image',
+        '--repository-name',
+        REPO_NAME,
+        '--image-ids',
+        `imageTag=${CANDIDATE}`,
+        '--output',
+        'json',
+      ]);
+    }
+  };
+
   it('re-puts the candidate manifest, byte for byte, under the release tag', async () => {
-    const run = await runStage(pushBuildSpec(), env, [
-      imageMissing(SHA),
-      imagePresent(CANDIDATE),
-      candidateManifest,
-      { when: ['ecr put-image'], stdout: { image: { imageId: { imageDigest: DIGEST, imageTag: SHA } } } },
-    ]);
+    const run = await runStage(pushBuildSpec(), env, release);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const put = callsTo(run, 'aws', 'ecr put-image')[0];
@@ -853,10 +1238,89 @@ describe('Push stage', () => {
     expect(run.calls.filter((c) => c.tool === 'docker')).toEqual([]);
   });
 
-  it('does nothing when the release tag exists', async () => {
-    const run = await runStage(pushBuildSpec(), env, [imagePresent(SHA)]);
+  it('then removes the candidate tag, so the candidate lifecycle rule cannot expire the released image', async () => {
+    const run = await runStage(pushBuildSpec(), env, release);
     expect(run.code).toBe(0);
-    expect(awsOps(run)).toEqual(['ecr describe-images']);
+    expect(awsOps(run)).toEqual([
+      'ecr describe-images',
+      'ecr describe-images',
+      'ecr batch-get-image',
+      'ecr put-image',
+      'ecr batch-delete-image',
+    ]);
+    expectOnlyCandidateUntagged(run);
+    expect(run.stdout).toContain(`berth: removed the tag ${CANDIDATE}`);
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(`berth: released ${REPO_NAME}:${SHA}`);
+  });
+
+  it('does not remove the candidate tag when tagging failed', async () => {
+    const run = await runStage(pushBuildSpec(), env, [
+      imageMissing(SHA),
+      imagePresent(CANDIDATE),
+      candidateManifest,
+      { when: ['ecr put-image'], stderr: 'An error occurred (AccessDeniedException)\n', exit: 254 },
+      untagged,
+    ]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`berth: could not tag ${REPO_NAME}:${CANDIDATE} as ${SHA}`);
+    expect(callsTo(run, 'aws', 'ecr batch-delete-image')).toEqual([]);
+  });
+
+  it.each([
+    ['still has its candidate tag', untagged.stdout, `berth: removed the tag ${CANDIDATE}`],
+    [
+      'lost its candidate tag on an earlier run',
+      untagFailure('ImageNotFound', 'Requested image not found'),
+      `berth: the tag ${CANDIDATE} was already removed`,
+    ],
+    [
+      'has a candidate tag that no longer matches',
+      untagFailure('ImageTagDoesNotMatchDigest', 'Invalid image digest'),
+      `berth: the tag ${CANDIDATE} was already removed`,
+    ],
+  ])(
+    'when the release tag exists and the image %s: only removes the candidate tag',
+    async (_case, answer, said) => {
+      const run = await runStage(pushBuildSpec(), env, [
+        imagePresent(SHA),
+        { when: ['ecr batch-delete-image'], stdout: answer },
+      ]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(awsOps(run)).toEqual(['ecr describe-images', 'ecr batch-delete-image']);
+      expectOnlyCandidateUntagged(run);
+      expect(run.stdout).toContain(said);
+    },
+  );
+
+  it.each([
+    ['ImageReferencedByManifestList', 'Requested image is referenced by an image index'],
+    ['KmsError', 'KMS key is disabled'],
+  ])('fails when ECR does not remove the candidate tag (%s)', async (code, reason) => {
+    const run = await runStage(pushBuildSpec(), env, [
+      ...release.slice(0, 4),
+      { when: ['ecr batch-delete-image'], stdout: untagFailure(code, reason) },
+    ]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`${code}: ${reason}`);
+    expect(run.stderr).toContain(
+      `berth: ECR did not remove the tag ${CANDIDATE} from ${REPO_NAME}: until it is removed, the repository's lifecycle rule for candidate- tags will expire the released image ${SHA}`,
+    );
+  });
+
+  it('fails when ECR refuses the removal', async () => {
+    const run = await runStage(pushBuildSpec(), env, [
+      imagePresent(SHA),
+      {
+        when: ['ecr batch-delete-image'],
+        stderr:
+          'An error occurred (AccessDeniedException) when calling the BatchDeleteImage operation: not authorized\n',
+        exit: 254,
+      },
+    ]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('AccessDeniedException');
+    expect(run.stderr).toContain(`berth: could not remove the tag ${CANDIDATE} from ${REPO_NAME}`);
   });
 
   it('fails when there is no candidate to release', async () => {
@@ -864,6 +1328,7 @@ describe('Push stage', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain(`berth: no image ${REPO_NAME}:${CANDIDATE}: the Build stage pushes it`);
     expect(callsTo(run, 'aws', 'ecr put-image')).toEqual([]);
+    expect(callsTo(run, 'aws', 'ecr batch-delete-image')).toEqual([]);
   });
 
   it.each([
@@ -880,9 +1345,16 @@ describe('Push stage', () => {
         exit: 254,
       },
       imagePresent(SHA, digest),
+      untagged,
     ]);
     expect(run.code === 0 ? 0 : 1).toBe(code);
-    if (code !== 0) expect(run.stderr).toContain(`berth: could not tag ${REPO_NAME}:${CANDIDATE} as ${SHA}`);
+    if (code !== 0) {
+      expect(run.stderr).toContain(`berth: could not tag ${REPO_NAME}:${CANDIDATE} as ${SHA}`);
+      expect(callsTo(run, 'aws', 'ecr batch-delete-image')).toEqual([]);
+    } else {
+      expect(awsOps(run).at(-1)).toBe('ecr batch-delete-image');
+      expectOnlyCandidateUntagged(run);
+    }
   });
 });
 
@@ -897,14 +1369,30 @@ describe('Deploy stage', () => {
     DESIRED_COUNT: '2',
     MIN_COUNT: '2',
     MAX_COUNT: '6',
+    DEPLOY_POLL_SECONDS: '0.01',
   };
+  const EVENTS = `aws ecs describe-services --cluster berth --services cash-collection --query 'services[0].events[:10]'`;
+  const ROLLED_BACK = `berth: ECS rolled the deployment back: see the service's events (${EVENTS})`;
+  /**
+   * `before` answers the first describe-services; `polls` answer the next ones in turn (the last repeats).
+   * An undefined poll is a failed call.
+   */
   const deployRules = (
     before: unknown,
-    after: unknown,
+    polls: readonly unknown[],
     taskDefinition: unknown = CURRENT_TASK_DEFINITION,
   ): Rule[] => [
     { when: ['ecs describe-services'], stdout: before, times: 1 },
-    { when: ['ecs describe-services'], stdout: after },
+    ...polls.map((stdout, i): Rule => ({
+      when: ['ecs describe-services'],
+      ...(stdout === undefined
+        ? {
+            stderr: 'An error occurred (ThrottlingException) when calling the DescribeServices operation\n',
+            exit: 254,
+          }
+        : { stdout }),
+      times: i < polls.length - 1 ? 1 : undefined,
+    })),
     { when: ['ecs describe-task-definition', `--task-definition ${TD1}`], stdout: taskDefinition },
     {
       when: ['ecs register-task-definition'],
@@ -915,13 +1403,35 @@ describe('Deploy stage', () => {
       stdout: { ScalableTargetARN: 'arn:scalable' },
     },
     { when: ['ecs update-service'], stdout: { service: {} } },
-    { when: ['ecs wait services-stable'] },
     { when: ['ssm put-parameter'], stdout: { Version: 2, Tier: 'Standard' } },
   ];
-  const firstRelease = deployRules(
-    describeServices(0, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' }),
-    describeServices(2, TD2, { taskDefinition: TD2, rolloutState: 'COMPLETED' }),
-  );
+  const completed = (desired: number) =>
+    describeServices(desired, TD2, { taskDefinition: TD2, rolloutState: 'COMPLETED' });
+  /** The new deployment is PRIMARY and still IN_PROGRESS (starting tasks, or in a deployment alarm's bake time). */
+  const inProgress = (desired: number, running: number) =>
+    describeServices(desired, TD2, {
+      taskDefinition: TD2,
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: 'ECS deployment ecs-svc/1 in progress.',
+      runningCount: running,
+    });
+  /** The circuit breaker rolled back: a new PRIMARY on the old task definition; the new one FAILED. */
+  const rolledBack = (desired: number) =>
+    describeServices(desired, TD1, { taskDefinition: TD1, rolloutState: 'IN_PROGRESS', runningCount: 0 }, [
+      {
+        id: 'ecs-svc/2',
+        status: 'ACTIVE',
+        taskDefinition: TD2,
+        rolloutState: 'FAILED',
+        rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+        failedTasks: 4,
+      },
+    ]);
+  const before = (desired: number) =>
+    describeServices(desired, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' });
+  const firstRelease = deployRules(before(0), [inProgress(2, 0), inProgress(2, 2), completed(2)]);
+  const scaledToZero = (run: Run) =>
+    callsTo(run, 'aws', 'ecs update-service').some((c) => arg(c, '--desired-count') === '0');
 
   it('rolls out the first release, starts DESIRED_COUNT tasks, and writes the pointer last', async () => {
     const run = await runStage(deployBuildSpec(), env, firstRelease);
@@ -933,7 +1443,8 @@ describe('Deploy stage', () => {
       'ecs register-task-definition',
       'application-autoscaling register-scalable-target',
       'ecs update-service',
-      'ecs wait',
+      'ecs describe-services',
+      'ecs describe-services',
       'ecs describe-services',
       'ssm put-parameter',
     ]);
@@ -964,66 +1475,183 @@ describe('Deploy stage', () => {
     ]);
   });
 
-  it('leaves the task count to auto scaling on later releases', async () => {
-    const rules = deployRules(
-      describeServices(3, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' }),
-      describeServices(3, TD2, { taskDefinition: TD2, rolloutState: 'COMPLETED' }),
-    );
-    const run = await runStage(deployBuildSpec(), env, rules);
+  it('prints running/desired tasks and rolloutState at each poll, and keeps polling through a bake time', async () => {
+    const run = await runStage(deployBuildSpec(), env, firstRelease);
     expect(run.code).toBe(0);
+    const progress = [...run.stdout.matchAll(/^berth: (\d+ of \d+ tasks running, rolloutState \w+)/gm)].map(
+      (m) => m[1],
+    );
+    expect(progress).toEqual([
+      '0 of 2 tasks running, rolloutState IN_PROGRESS',
+      // every task runs, yet ECS has not COMPLETED the rollout (deployment alarms' bake time): keep waiting
+      '2 of 2 tasks running, rolloutState IN_PROGRESS',
+      '2 of 2 tasks running, rolloutState COMPLETED',
+    ]);
+    expect(run.stdout).toContain('berth: waiting up to 1500 s for ECS to complete the deployment of');
+  });
+
+  it('leaves the task count to auto scaling on later releases', async () => {
+    const run = await runStage(deployBuildSpec(), env, deployRules(before(3), [completed(3)]));
+    expect(run.code).toBe(0);
+    expect(callsTo(run, 'aws', 'ecs update-service')).toHaveLength(1);
     expect(callsTo(run, 'aws', 'ecs update-service')[0].args).not.toContain('--desired-count');
   });
 
   it('fails without writing the pointer when ECS rolled the deployment back', async () => {
-    // Given the circuit breaker rolled back: the service is stable again, on the old task definition
-    const rules = deployRules(
-      describeServices(2, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' }),
-      describeServices(2, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' }),
+    const run = await runStage(
+      deployBuildSpec(),
+      env,
+      deployRules(before(2), [inProgress(2, 1), rolledBack(2)]),
     );
-    const run = await runStage(deployBuildSpec(), env, rules);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim()).toBe(ROLLED_BACK);
+    expect(run.stdout).toContain(`berth: the service's PRIMARY deployment runs ${TD1}, not ${TD2}`);
+    expect(run.stdout).toContain(
+      `berth: the deployment of ${TD2}: FAILED: ECS deployment circuit breaker: tasks failed to start.`,
+    );
+    expect(callsTo(run, 'aws', 'ssm put-parameter')).toEqual([]);
+    // not a first release: the service keeps its count (ECS runs the old task definition again)
+    expect(callsTo(run, 'aws', 'ecs update-service')).toHaveLength(1);
+    expect(callsTo(run, 'aws', 'application-autoscaling register-scalable-target')).toHaveLength(1);
+  });
+
+  it('fails without writing the pointer when the new deployment FAILED without a rollback', async () => {
+    const failed = describeServices(2, TD2, {
+      taskDefinition: TD2,
+      rolloutState: 'FAILED',
+      rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+      runningCount: 0,
+      failedTasks: 3,
+    });
+    const run = await runStage(deployBuildSpec(), env, deployRules(before(2), [failed]));
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim()).toBe(ROLLED_BACK);
+    expect(run.stdout).toContain('0 of 2 tasks running, rolloutState FAILED, 3 failed tasks');
+    expect(run.stdout).toContain(
+      `berth: the deployment of ${TD2} failed: ECS deployment circuit breaker: tasks failed to start.`,
+    );
+    expect(callsTo(run, 'aws', 'ssm put-parameter')).toEqual([]);
+  });
+
+  it('fails after DEPLOY_TIMEOUT_SECONDS without writing the pointer while the rollout is IN_PROGRESS', async () => {
+    const run = await runStage(
+      deployBuildSpec(),
+      { ...env, DEPLOY_TIMEOUT_SECONDS: '1', DEPLOY_POLL_SECONDS: '0.2' },
+      deployRules(before(2), [inProgress(2, 2)]),
+    );
     expect(run.code).not.toBe(0);
     expect(run.stderr.trim()).toBe(
-      `berth: ECS rolled the deployment back: see the service's events (the service runs ${TD1}, not ${TD2})`,
+      `berth: the deployment of ${TD2} did not complete within 1 s (rolloutState IN_PROGRESS: ECS deployment ecs-svc/1 in progress.): see the service's events (${EVENTS})`,
     );
+    // polled more than once, then gave up
+    expect(callsTo(run, 'aws', 'ecs describe-services').length).toBeGreaterThanOrEqual(3);
     expect(callsTo(run, 'aws', 'ssm put-parameter')).toEqual([]);
+    expect(scaledToZero(run)).toBe(false);
   });
 
-  it('fails without writing the pointer when the rollout did not complete', async () => {
-    const rules = deployRules(
-      describeServices(2, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' }),
-      describeServices(2, TD2, {
-        taskDefinition: TD2,
-        rolloutState: 'IN_PROGRESS',
-        rolloutStateReason: 'ECS deployment in progress',
-      }),
+  it('keeps polling through a failed describe-services call', async () => {
+    const run = await runStage(deployBuildSpec(), env, deployRules(before(2), [undefined, completed(2)]));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('ThrottlingException');
+    expect(run.stdout).toContain("berth: could not read the service's deployments: trying again");
+    expect(awsOps(run).at(-1)).toBe('ssm put-parameter');
+  });
+
+  it.each([
+    ['rolled back', [inProgress(2, 0), rolledBack(2)], {}, ROLLED_BACK],
+    [
+      'timed out',
+      [inProgress(2, 0)],
+      { DEPLOY_TIMEOUT_SECONDS: '0' },
+      `berth: the deployment of ${TD2} did not complete within 0 s (rolloutState IN_PROGRESS: ECS deployment ecs-svc/1 in progress.): see the service's events (${EVENTS})`,
+    ],
+  ] as const)(
+    'a first release that %s goes back to 0 tasks, then fails',
+    async (_case, polls, settings, message) => {
+      const run = await runStage(deployBuildSpec(), { ...env, ...settings }, deployRules(before(0), polls));
+      expect(run.code).not.toBe(0);
+      expect(run.stderr.trim()).toBe(message);
+      expect(run.stdout).toContain(
+        'berth: the first release failed: setting cash-collection back to 0 tasks',
+      );
+      expect(awsOps(run).slice(-3)).toEqual([
+        'ecs describe-services',
+        'application-autoscaling register-scalable-target',
+        'ecs update-service',
+      ]);
+      const scaling = callsTo(run, 'aws', 'application-autoscaling register-scalable-target');
+      expect(scaling).toHaveLength(2);
+      expect(arg(scaling[1], '--resource-id')).toBe('service/berth/cash-collection');
+      expect(arg(scaling[1], '--scalable-dimension')).toBe('ecs:service:DesiredCount');
+      expect([arg(scaling[1], '--min-capacity'), arg(scaling[1], '--max-capacity')]).toEqual(['0', '0']);
+      const updates = callsTo(run, 'aws', 'ecs update-service');
+      expect(updates).toHaveLength(2);
+      expect(arg(updates[0], '--desired-count')).toBe('2');
+      expect(updates[1].args).toEqual([
+        'ecs',
+        'update-service',
+        '--cluster',
+        'berth',
+        '--service',
+        'cash-collection',
+        '--desired-count',
+        '0',
+        '--output',
+        'json',
+      ]);
+      expect(callsTo(run, 'aws', 'ssm put-parameter')).toEqual([]);
+    },
+  );
+
+  it('still fails with the rollout message when the first release cannot be put back to 0 tasks', async () => {
+    const rules = deployRules(before(0), [rolledBack(2)]);
+    const scalingRule = rules.findIndex(
+      (r) => r.when[0] === 'application-autoscaling register-scalable-target',
     );
-    rules.splice(6, 1, {
-      when: ['ecs wait services-stable'],
-      stderr: 'Waiter ServicesStable failed: Max attempts exceeded\n',
-      exit: 255,
-    });
+    rules.splice(
+      scalingRule,
+      1,
+      { when: ['application-autoscaling register-scalable-target'], stdout: {}, times: 1 },
+      {
+        when: ['application-autoscaling register-scalable-target'],
+        stderr: 'An error occurred (AccessDeniedException)\n',
+        exit: 254,
+      },
+    );
     const run = await runStage(deployBuildSpec(), env, rules);
     expect(run.code).not.toBe(0);
-    expect(awsOps(run).filter((op) => op === 'ecs wait')).toHaveLength(2);
-    expect(run.stderr).toContain(
-      `berth: the deployment of ${TD2} did not complete (rolloutState IN_PROGRESS: ECS deployment in progress)`,
-    );
-    expect(callsTo(run, 'aws', 'ssm put-parameter')).toEqual([]);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(ROLLED_BACK);
+    expect(run.stdout).toContain('berth: warning: could not set cash-collection back to 0 tasks');
   });
 
-  it('re-run on an image the service already runs: no new revision, still checks and writes the pointer', async () => {
+  it('re-run on an image the service already runs: no new revision, waits for the rollout, writes the pointer', async () => {
+    const current = structuredClone(CURRENT_TASK_DEFINITION);
+    current.taskDefinition.containerDefinitions[0].image = `${REPO_URI}:${SHA}`;
+    const onTd1 = (rolloutState: string) => describeServices(2, TD1, { taskDefinition: TD1, rolloutState });
+    const rules = deployRules(onTd1('IN_PROGRESS'), [onTd1('IN_PROGRESS'), onTd1('COMPLETED')], current);
+    const run = await runStage(deployBuildSpec(), env, rules);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(awsOps(run)).not.toContain('ecs register-task-definition');
+    expect(awsOps(run)).not.toContain('ecs update-service');
+    expect(callsTo(run, 'aws', 'ecs describe-services')).toHaveLength(3);
+    expect(awsOps(run).at(-1)).toBe('ssm put-parameter');
+  });
+
+  it('re-run on an image the service already runs after a failed first release: starts the tasks again', async () => {
     const current = structuredClone(CURRENT_TASK_DEFINITION);
     current.taskDefinition.containerDefinitions[0].image = `${REPO_URI}:${SHA}`;
     const rules = deployRules(
-      describeServices(2, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' }),
-      describeServices(2, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' }),
+      describeServices(0, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' }),
+      [describeServices(2, TD1, { taskDefinition: TD1, rolloutState: 'COMPLETED' })],
       current,
     );
     const run = await runStage(deployBuildSpec(), env, rules);
     expect(run.code).toBe(0);
-    expect(awsOps(run)).not.toContain('ecs register-task-definition');
-    expect(awsOps(run)).not.toContain('ecs update-service');
-    expect(awsOps(run).at(-1)).toBe('ssm put-parameter');
+    const update = callsTo(run, 'aws', 'ecs update-service');
+    expect(update).toHaveLength(1);
+    expect(arg(update[0], '--task-definition')).toBe(TD1);
+    expect(arg(update[0], '--desired-count')).toBe('2');
   });
 
   it('fails when the container is not in the task definition', async () => {
@@ -1036,8 +1664,13 @@ describe('Deploy stage', () => {
   it.each([
     [{ MIN_COUNT: '3', DESIRED_COUNT: '2' }, 'MIN_COUNT <= DESIRED_COUNT <= MAX_COUNT'],
     [{ MAX_COUNT: 'six' }, 'MAX_COUNT must be a whole number from 1 to 1000'],
-  ])('rejects counts %o before calling AWS', async (counts, message) => {
-    const run = await runStage(deployBuildSpec(), { ...env, ...counts }, firstRelease);
+    [
+      { DEPLOY_TIMEOUT_SECONDS: '1800' },
+      'DEPLOY_TIMEOUT_SECONDS must be a whole number from 0 to 1620 (got 1800)',
+    ],
+    [{ DEPLOY_POLL_SECONDS: '-1' }, 'DEPLOY_POLL_SECONDS must be a number of seconds (got -1)'],
+  ])('rejects %o before calling AWS', async (settings, message) => {
+    const run = await runStage(deployBuildSpec(), { ...env, ...settings }, firstRelease);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain(message);
     expect(run.calls).toEqual([]);

@@ -17,20 +17,34 @@ def rank: ranks[.] // 1;
 | if ranks[$t] == null then error("unknown severity threshold: \($threshold)") else . end`;
 
 /**
- * Input: `aws ecr describe-image-scans-findings` JSON; `--arg threshold <SEVERITY>`.
- * Output: the number of findings at or above the threshold (from `findingSeverityCounts`).
+ * The finding counts per severity of a scan: ECR's `findingSeverityCounts` (basic and enhanced scanning both
+ * report it, over every finding, not only the page the CLI returned), or, when a scan reports none, counts
+ * made from its `findings` (basic) and `enhancedFindings` (Amazon Inspector) lists.
  */
-export const SCAN_BLOCKING_COUNT_JQ = String.raw`${RANKS}
-| [(.imageScanFindings.findingSeverityCounts // {}) | to_entries[] | select((.key | rank) >= ranks[$t]) | .value]
+const COUNTS = String.raw`def counts:
+  (.imageScanFindings // {}) as $f
+  | if (($f.findingSeverityCounts // {}) | length) > 0 then $f.findingSeverityCounts
+    else [($f.findings // [])[], ($f.enhancedFindings // [])[] | .severity // "UNDEFINED"]
+      | group_by(.) | map({key: .[0], value: length}) | from_entries
+    end;`;
+
+/**
+ * Input: `aws ecr describe-image-scan-findings` JSON (basic or enhanced scanning); `--arg threshold <SEVERITY>`.
+ * Output: the number of findings at or above the threshold.
+ */
+export const SCAN_BLOCKING_COUNT_JQ = String.raw`${COUNTS}
+${RANKS}
+| [counts | to_entries[] | select((.key | rank) >= ranks[$t]) | .value]
 | add // 0`;
 
 /**
  * Input: as above. Output: a table of finding counts per severity (every known severity, then any other
  * reported), marking the rows that block the release.
  */
-export const SCAN_SUMMARY_JQ = String.raw`${RANKS}
+export const SCAN_SUMMARY_JQ = String.raw`${COUNTS}
+${RANKS}
 | def pad($n): tostring | if length < $n then . + (" " * ($n - length)) else . end;
-  (.imageScanFindings.findingSeverityCounts // {}) as $c
+  counts as $c
 | ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"] as $known
 | ("SEVERITY" | pad(16)) + "FINDINGS",
   (($known + (($c | keys) - $known))[]
@@ -99,11 +113,36 @@ export const TASK_DEFINITION_JQ = String.raw`.taskDefinition
 export const CONTAINER_IMAGE_JQ = String.raw`[.taskDefinition.containerDefinitions[]? | select(.name == $container) | .image][0] // ""`;
 
 /**
- * Input: `aws ecs describe-services` JSON (one service). Output: three lines about its PRIMARY deployment:
- * task definition ARN, rolloutState, rolloutStateReason (each may be empty).
+ * Input: `aws ecs describe-services` JSON (one service). Output: six lines about its PRIMARY deployment:
+ * task definition ARN, rolloutState, rolloutStateReason, runningCount, desiredCount, failedTasks (the first
+ * three may be empty; the counts default to 0).
  */
 export const PRIMARY_DEPLOYMENT_JQ = String.raw`([.services[0].deployments[]? | select(.status == "PRIMARY")][0] // {})
-| (.taskDefinition // ""), (.rolloutState // ""), ((.rolloutStateReason // "") | gsub("[\r\n]+"; " "))`;
+| (.taskDefinition // ""), (.rolloutState // ""), ((.rolloutStateReason // "") | gsub("[\r\n]+"; " ")),
+  (.runningCount // 0), (.desiredCount // 0), (.failedTasks // 0)`;
 
-/** Input: `aws ecr describe-image-scans-findings` JSON. Output: `STATUS: description`. */
-export const SCAN_STATUS_JQ = String.raw`.imageScanStatus // {} | "\(.status // "unknown"): \(.description // "")"`;
+/**
+ * Input: `aws ecs describe-services` JSON (one service); `--arg td <task definition ARN>`. Output: one line,
+ * `rolloutState: rolloutStateReason` of the newest deployment of that task definition (after a rollback, the
+ * FAILED one), or nothing when ECS no longer lists one.
+ */
+export const DEPLOYMENT_OF_JQ = String.raw`[.services[0].deployments[]? | select(.taskDefinition == $td)]
+| sort_by(.createdAt // "") | last // empty
+| "\(.rolloutState // "unknown")\(if (.rolloutStateReason // "") != "" then ": " + (.rolloutStateReason | gsub("[\r\n]+"; " ")) else "" end)"`;
+
+/**
+ * Input: `aws ecr describe-image-scan-findings` JSON. Output: two lines, the scan's `imageScanStatus.status`
+ * and its description (each may be empty).
+ */
+export const SCAN_STATUS_JQ = String.raw`(.imageScanStatus // {}) | (.status // ""), ((.description // "") | gsub("[\r\n]+"; " "))`;
+
+/** `batch-delete-image` failure codes that mean the tag is already gone: nothing left to remove. */
+export const UNTAG_GONE_FAILURE_CODES = ['ImageNotFound', 'ImageTagDoesNotMatchDigest'] as const;
+
+/**
+ * Input: `aws ecr batch-delete-image` JSON. Output: one line per failure other than "already gone"
+ * (`CODE: reason`); nothing when every tag was removed or was already gone.
+ */
+export const UNTAG_FAILURES_JQ = String.raw`(.failures // [])[]
+| select((.failureCode // "") as $code | ${JSON.stringify(UNTAG_GONE_FAILURE_CODES)} | any(. == $code) | not)
+| "\(.failureCode // "unknown"): \((.failureReason // "") | gsub("[\r\n]+"; " "))"`;
