@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fakeAwsEnv, startFakeAws } from '../test/functions/webhook/fake-aws';
 
 const REPO = path.resolve(__dirname, '..');
-const FIXTURES = path.resolve(REPO, '../shared/fixtures/azure-devops');
+const FIXTURES = path.resolve(REPO, 'test/fixtures/azure-devops');
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
 const WARM_REQUESTS = Number(process.env.BENCH_WARM_REQUESTS ?? 2000);
 

@@ -17,12 +17,13 @@ import {
 } from '../../../src/functions/webhook/settings';
 
 /**
- * Shared test fixtures: the documented Azure DevOps payloads (read from ../shared beside the repo, as CI lays
- * it out), a project config matching them, API Gateway v2 events, and a handler wired to mocked AWS clients
- * with captured log and metric output.
+ * Shared test fixtures: the documented Azure DevOps payloads (Microsoft's samples for git.push and
+ * git.pullrequest.merged, kept verbatim in test/fixtures so `npm test` runs on any machine), a project config
+ * matching them, API Gateway v2 events, and a handler wired to mocked AWS clients with captured log and metric
+ * output.
  */
 
-export const FIXTURES_DIR = path.resolve(__dirname, '../../../../shared/fixtures/azure-devops');
+export const FIXTURES_DIR = path.resolve(__dirname, '../../fixtures/azure-devops');
 
 /** A fresh, mutable copy of a documented payload. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
