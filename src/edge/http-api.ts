@@ -104,7 +104,8 @@ export class HttpApiGateway extends Construct {
 
     this.vpcLinkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
       vpc: props.vpc,
-      description: 'API Gateway VPC link: out to the internal ALB on HTTP 80 only',
+      description:
+        "API Gateway VPC link (and the pipelines' Verify builds): the only group the internal ALB admits",
       allowAllOutbound: false,
     });
     this.vpcLink = new apigw.VpcLink(this, 'VpcLink', {

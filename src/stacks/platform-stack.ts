@@ -74,19 +74,15 @@ export class PlatformStack extends Stack {
       'ALB to ECS tasks on dynamic host ports',
     );
 
-    // The Verify stage of every pipeline probes the ALB from inside the VPC with this group.
-    this.verifySecurityGroup = new ec2.SecurityGroup(this, 'PipelineVerifySecurityGroup', {
-      vpc,
-      description: 'Pipeline Verify stage: out to the internal ALB on HTTP 80 only',
-      allowAllOutbound: false,
-    });
-    this.loadBalancer.securityGroup.connections.allowFrom(
-      this.verifySecurityGroup,
-      ec2.Port.tcp(80),
-      "HTTP from the pipelines' Verify stage",
+    // The ALB admits exactly one security group: the VPC link's. The pipelines' Verify builds, which probe the
+    // ALB from inside the VPC, join that same group rather than opening the ALB to a second one; they also need
+    // HTTPS out to reach CodeBuild, CloudWatch Logs and S3 through the NAT gateways.
+    this.verifySecurityGroup = this.api.vpcLinkSecurityGroup;
+    this.verifySecurityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      "HTTPS to AWS APIs for the pipelines' Verify builds",
     );
-    // Verify builds also need HTTPS out (CodeBuild, CloudWatch Logs and S3 endpoints through the NAT).
-    this.verifySecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs');
 
     this.alarms = new AlarmTopic(this, 'Alarms', {
       topicName: names.alarmTopicName,

@@ -41,38 +41,51 @@ describe('edge: internal ALB and HTTP API (seed config)', () => {
     expect(JSON.parse(body)).toEqual({ message: 'Not Found' });
   });
 
-  it("admits HTTP 80 into the ALB only from the VPC link and the pipelines' Verify security groups", () => {
+  it('admits HTTP 80 into the ALB only from the VPC link security group', () => {
     const albSg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^Internal ALB'),
     });
     const linkSg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('^API Gateway VPC link'),
     });
-    const verifySg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
-      GroupDescription: Match.stringLikeRegexp('^Pipeline Verify'),
-    });
     const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).filter(
       (r) => r.Properties.GroupId['Fn::GetAtt']?.[0] === albSg,
     );
-    expect(ingress.map((r) => r.Properties)).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          IpProtocol: 'tcp',
-          FromPort: 80,
-          ToPort: 80,
-          SourceSecurityGroupId: { 'Fn::GetAtt': [linkSg, 'GroupId'] },
-        }),
-        expect.objectContaining({
-          IpProtocol: 'tcp',
-          FromPort: 80,
-          ToPort: 80,
-          SourceSecurityGroupId: { 'Fn::GetAtt': [verifySg, 'GroupId'] },
-        }),
-      ]),
-    );
-    expect(ingress).toHaveLength(2);
+    expect(ingress.map((r) => r.Properties)).toEqual([
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 80,
+        ToPort: 80,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [linkSg, 'GroupId'] },
+      }),
+    ]);
     const sg = t.toJSON().Resources[albSg].Properties;
     expect(sg.SecurityGroupIngress ?? []).toEqual([]);
+  });
+
+  it("lets the VPC link group reach only the ALB on 80, plus HTTPS out for the pipelines' Verify builds", () => {
+    const albSg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Internal ALB'),
+    });
+    const linkSg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^API Gateway VPC link'),
+    });
+    const inline = t.toJSON().Resources[linkSg].Properties.SecurityGroupEgress ?? [];
+    const separate = Object.values(t.findResources('AWS::EC2::SecurityGroupEgress'))
+      .map((r) => r.Properties)
+      .filter((p) => p.GroupId['Fn::GetAtt']?.[0] === linkSg);
+    const rules = [...inline, ...separate].map((r) => [
+      r.FromPort,
+      r.ToPort,
+      r.CidrIp ?? r.DestinationSecurityGroupId,
+    ]);
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        [80, 80, { 'Fn::GetAtt': [albSg, 'GroupId'] }],
+        [443, 443, '0.0.0.0/0'],
+      ]),
+    );
+    expect(rules).toHaveLength(2);
   });
 
   it('admits the ALB into the ECS hosts only on the dynamic host-port range', () => {
