@@ -104,8 +104,7 @@ export class HttpApiGateway extends Construct {
 
     this.vpcLinkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
       vpc: props.vpc,
-      description:
-        "API Gateway VPC link (and the pipelines' Verify builds): the only group the internal ALB admits",
+      description: 'API Gateway VPC link and pipeline Verify builds: the only group the internal ALB admits',
       allowAllOutbound: false,
     });
     this.vpcLink = new apigw.VpcLink(this, 'VpcLink', {

@@ -81,7 +81,7 @@ export class PlatformStack extends Stack {
     this.verifySecurityGroup.addEgressRule(
       ec2.Peer.anyIpv4(),
       ec2.Port.tcp(443),
-      "HTTPS to AWS APIs for the pipelines' Verify builds",
+      'HTTPS to AWS APIs for pipeline Verify builds',
     );
 
     this.alarms = new AlarmTopic(this, 'Alarms', {
