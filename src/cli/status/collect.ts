@@ -16,7 +16,8 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { PIPELINE_VARIABLES, platformNames, projectNames } from '../../config/names';
+import { platformNames, projectNames } from '../../config/names';
+import { factsOf, findFailedAction } from '../../functions/pipeline-events/execution';
 import type { ParsedConfig, ParsedProject } from '../../config/schema';
 import { translateAwsError, type AwsClients } from '../aws';
 
@@ -235,8 +236,8 @@ export async function pipelineStatus(
         .catch((e: unknown) =>
           errorName(e) === 'PipelineExecutionNotFoundException' ? undefined : fail('GetPipelineExecution')(e),
         );
-      const variable = (name: string) => execution?.variables?.find((v) => v.name === name)?.resolvedValue;
-      const commit = variable(PIPELINE_VARIABLES.commit);
+      const facts = factsOf(execution);
+      const commit = facts.commit;
       const where =
         status === 'Failed' || status === 'InProgress'
           ? await currentAction(cp, pipelineName, id, status).catch(fail('ListActionExecutions'))
@@ -249,7 +250,7 @@ export async function pipelineStatus(
         status,
         commit,
         shortCommit: commit && /^[0-9a-f]{7,40}$/i.test(commit) ? commit.slice(0, 7) : commit,
-        branch: variable(PIPELINE_VARIABLES.branch),
+        branch: facts.branch,
         startTime: iso(s.startTime),
         lastUpdateTime: iso(s.lastUpdateTime),
         trigger: s.trigger?.triggerType,
@@ -272,19 +273,14 @@ async function currentAction(
   const res = await cp.send(
     new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId } }),
   );
-  const wanted = status === 'Failed' ? 'Failed' : 'InProgress';
+  // The same choice of failed action (and summary) as the failure notifications make.
+  if (status === 'Failed') return findFailedAction(res.actionExecutionDetails ?? []);
   const matching = (res.actionExecutionDetails ?? [])
-    .filter((a) => a.status === wanted)
+    .filter((a) => a.status === 'InProgress')
     .sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0));
   const found = matching[0];
   if (!found) return undefined;
-  const result = found.output?.executionResult;
-  return {
-    stage: found.stageName,
-    action: found.actionName,
-    summary:
-      status === 'Failed' ? (result?.errorDetails?.message ?? result?.externalExecutionSummary) : undefined,
-  };
+  return { stage: found.stageName, action: found.actionName };
 }
 
 /** DescribeServices in batches of 10; a missing cluster or service is reported as not deployed. */
