@@ -86,23 +86,25 @@ export class DeliveryPipeline extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // Every stage: the standard Ubuntu image on the smallest compute, 15 minutes, logs in the pipeline's group;
+    // a stage's own options add to these.
     const project = (
       stage: (typeof STAGES)[number],
       buildSpec: object,
-      options: Partial<codebuild.PipelineProjectProps> = {},
+      { environment, timeout, ...options }: Partial<codebuild.PipelineProjectProps> = {},
     ) => {
       const p = new codebuild.PipelineProject(this, stage, {
+        ...options,
         projectName: `${props.pipelineName}-${stage.toLowerCase()}`,
         description: `${props.projectName}: ${stage} stage`,
         buildSpec: codebuild.BuildSpec.fromObject(buildSpec as Record<string, unknown>),
         environment: {
           buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
           computeType: codebuild.ComputeType.SMALL,
-          ...options.environment,
+          ...environment,
         },
         logging: { cloudWatch: { logGroup: this.logGroup, prefix: stage.toLowerCase() } },
-        timeout: options.timeout ?? Duration.minutes(15),
-        ...options,
+        timeout: timeout ?? Duration.minutes(15),
       });
       const id = stack.getLogicalId(p.node.defaultChild as CfnElement);
       acknowledge(
@@ -125,7 +127,6 @@ export class DeliveryPipeline extends Construct {
     const repositoryUri = props.repository.repositoryUri;
     const checkout = project('Checkout', specs.checkoutBuildSpec({ projectName: props.projectName }), {
       environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         environmentVariables: {
           [specs.ENV.repositoryUrl]: { value: props.repositoryUrl },
           [specs.ENV.pat]: {
@@ -138,7 +139,6 @@ export class DeliveryPipeline extends Construct {
     });
     const test = project('Test', specs.testBuildSpec(), {
       environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         environmentVariables: { [specs.ENV.testCommand]: { value: props.testCommand ?? 'npm test' } },
       },
       timeout: Duration.minutes(30),
@@ -162,7 +162,6 @@ export class DeliveryPipeline extends Construct {
     });
     const scan = project('Scan', specs.scanBuildSpec(), {
       environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         environmentVariables: {
           [specs.ENV.imageRepoName]: { value: props.repository.repositoryName },
           [specs.ENV.scanSeverity]: { value: props.scanSeverity ?? 'CRITICAL' },
@@ -171,14 +170,12 @@ export class DeliveryPipeline extends Construct {
     });
     const push = project('Push', specs.pushBuildSpec(), {
       environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         environmentVariables: { [specs.ENV.imageRepoName]: { value: props.repository.repositoryName } },
       },
       timeout: Duration.minutes(10),
     });
     const deploy = project('Deploy', specs.deployBuildSpec(), {
       environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         environmentVariables: {
           [specs.ENV.clusterName]: { value: props.clusterName },
           [specs.ENV.serviceName]: { value: props.serviceName },
@@ -194,7 +191,6 @@ export class DeliveryPipeline extends Construct {
     });
     const verify = project('Verify', specs.verifyBuildSpec(), {
       environment: {
-        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         environmentVariables: { [specs.ENV.healthUrl]: { value: props.healthUrl } },
       },
       vpc: props.vpc,
