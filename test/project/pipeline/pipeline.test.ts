@@ -103,7 +103,10 @@ describe.each(seedConfig().projects.map((p) => [p.name, p] as const))(
       });
       for (const stage of ['checkout', 'test', 'scan', 'push', 'deploy', 'verify']) {
         expect(p[`berth-${name}-${stage}`].Environment.PrivilegedMode, stage).toBe(false);
+        // Cheapest compute for everything but the image build.
+        expect(p[`berth-${name}-${stage}`].Environment.ComputeType, stage).toBe('BUILD_GENERAL1_SMALL');
       }
+      expect(p[`berth-${name}-build`].Environment.ComputeType).toBe('BUILD_GENERAL1_MEDIUM');
     });
 
     it('deploys through the release pointer with the configured counts', () => {
