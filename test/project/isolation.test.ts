@@ -54,6 +54,7 @@ function crossProjectRequests(r: ReturnType<typeof projectResources>): [string, 
     ['logs:PutLogEvents', r.logStream],
     ['ecs:UpdateService', r.service],
     ['ssm:PutParameter', r.pointer],
+    ['ssm:GetParameter', r.pointer],
     ['codepipeline:StartPipelineExecution', r.pipeline],
   ];
 }
@@ -167,6 +168,7 @@ describe('isolation between projects', () => {
         [role('PushRole'), 'ecr:BatchDeleteImage', own.repository],
         [role('DeployRole'), 'ecs:UpdateService', own.service],
         [role('DeployRole'), 'ssm:PutParameter', own.pointer],
+        [role('BuildRole'), 'ssm:GetParameter', own.pointer],
         [role('PipelineRole'), 's3:PutObject', own.artifact],
       ];
       for (const [r, action, resource] of expectations) {

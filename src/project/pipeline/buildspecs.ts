@@ -71,7 +71,11 @@ export const ENV = {
   serviceName: 'SERVICE_NAME',
   /** Deploy: the container whose image is replaced. */
   containerName: 'CONTAINER_NAME',
-  /** Deploy: the SSM parameter (release pointer) written after a completed rollout. */
+  /**
+   * Build, Deploy: the SSM parameter (release pointer) holding the last released tag (a commit SHA, or `none`
+   * before the first release). Build reads it for the last release's layer cache; Deploy writes it after a
+   * completed rollout.
+   */
   imageTagParameter: 'IMAGE_TAG_PARAMETER',
   /** Deploy: tasks to start on the first release (when the service runs 0). */
   desiredCount: 'DESIRED_COUNT',
@@ -100,7 +104,7 @@ export const STAGE_ENV: Readonly<
 > = {
   checkout: { required: [ENV.commit, ENV.repositoryUrl, ENV.branch, ENV.pat], optional: [] },
   test: { required: [ENV.testCommand], optional: [ENV.commit] },
-  build: { required: [ENV.commit, ENV.imageRepoUri, ENV.imageRepoName], optional: [] },
+  build: { required: [ENV.commit, ENV.imageRepoUri, ENV.imageRepoName, ENV.imageTagParameter], optional: [] },
   scan: {
     required: [ENV.commit, ENV.imageRepoName],
     optional: [ENV.scanSeverity, ENV.scanTimeoutSeconds, ENV.scanPollSeconds],
@@ -348,14 +352,24 @@ berth_say "the tests passed"`);
 
 /**
  * Build: unless the commit is already released or has a candidate image (tags are immutable), builds
- * `./Dockerfile` with BuildKit (CodeBuild's local Docker layer cache keeps layers between builds), labels it
- * with the commit and pushes it as `candidate-<commit>`. Only the Push stage creates the release tag.
+ * `./Dockerfile` with BuildKit, labels it with the commit and pushes it as `candidate-<commit>`. Only the Push
+ * stage creates the release tag.
+ *
+ * Layer cache, two sources: CodeBuild's local Docker layer cache (only when the build lands on a host that
+ * still has the layers), and the inline BuildKit cache of the last release from ECR: the build reads the
+ * last released tag from IMAGE_TAG_PARAMETER and passes `--cache-from $IMAGE_REPO_URI:<tag>`, so an
+ * unchanged base is not rebuilt even on a fresh host (nothing is pulled up front: BuildKit fetches only the
+ * layers it reuses). Every image is built with `BUILDKIT_INLINE_CACHE=1`, so it carries the cache metadata
+ * the next build needs. Before the first release (`none`), or when the parameter cannot be read (a warning),
+ * it builds without `--cache-from`: a cache miss never fails the build. Without buildx it falls back to the
+ * legacy builder with the host's layer cache only (no `--cache-from`: the legacy builder uses only local
+ * images as cache sources, and naming one it does not have turns off its local layer cache).
  */
 export function buildBuildSpec(): BuildSpecObject {
   const script = stageScript(
     ECR_FUNCTIONS,
     `berth_require_commit
-berth_require IMAGE_REPO_URI IMAGE_REPO_NAME
+berth_require IMAGE_REPO_URI IMAGE_REPO_NAME IMAGE_TAG_PARAMETER
 cd "\${CODEBUILD_SRC_DIR:-.}"
 candidate="${CANDIDATE_TAG_PREFIX}$COMMIT_ID"
 if berth_tag_exists "$COMMIT_ID"; then
@@ -373,10 +387,32 @@ aws ecr get-login-password | docker login --username AWS --password-stdin "$regi
 build=(build --label "org.opencontainers.image.revision=$COMMIT_ID" --tag "$IMAGE_REPO_URI:$candidate")
 if docker buildx version >/dev/null 2>&1; then
   export DOCKER_BUILDKIT=1
-  build+=(--progress=plain)
+  # The image carries its own layer cache (inline), for the next build on any host.
+  build+=(--progress=plain --build-arg BUILDKIT_INLINE_CACHE=1)
+  # The last release's inline cache in ECR; a release that cannot be found only costs the cache, never the build.
+  if released="$(aws ssm get-parameter --name "$IMAGE_TAG_PARAMETER" --query Parameter.Value --output text \\
+    2>"$berth_tmp/get-parameter.err")"; then
+    released="\${released//[[:space:]]/}"
+    released="\${released,,}"
+    if [[ "$released" =~ ^[0-9a-f]{40}$ ]]; then
+      build+=(--cache-from "$IMAGE_REPO_URI:$released")
+      berth_say "layer cache: this host's, and the last release's from ECR ($IMAGE_REPO_URI:$released)"
+    elif [[ "$released" == none ]]; then
+      berth_say "layer cache: this host's only (no release yet: $IMAGE_TAG_PARAMETER is none)"
+    else
+      berth_say "warning: $IMAGE_TAG_PARAMETER holds $(printf '%q' "$released"), not a commit SHA: building without the last release's layer cache"
+    fi
+  else
+    reason="$(tr -s '\\r\\n\\t ' ' ' <"$berth_tmp/get-parameter.err" || true)"
+    reason="\${reason# }"
+    reason="\${reason% }"
+    berth_say "warning: could not read the last release from $IMAGE_TAG_PARAMETER\${reason:+ (\${reason:0:300})}: building without its layer cache"
+  fi
 else
   export DOCKER_BUILDKIT=0
-  berth_say "docker buildx is not installed: building with the legacy builder"
+  # No --cache-from: the legacy builder takes cache only from local images, and naming one it does not have
+  # would turn off this host's layer cache.
+  berth_say "docker buildx is not installed: building with the legacy builder and this host's layer cache only"
 fi
 berth_say "building $IMAGE_REPO_URI:$candidate"
 docker "\${build[@]}" .

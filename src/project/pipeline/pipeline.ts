@@ -155,6 +155,8 @@ export class DeliveryPipeline extends Construct {
         environmentVariables: {
           [specs.ENV.imageRepoUri]: { value: repositoryUri },
           [specs.ENV.imageRepoName]: { value: props.repository.repositoryName },
+          // The last release is the registry cache of the next build (inline BuildKit cache).
+          [specs.ENV.imageTagParameter]: { value: props.imageTagParameterName },
         },
       },
       cache: codebuild.Cache.local(codebuild.LocalCacheMode.DOCKER_LAYER),
@@ -340,8 +342,16 @@ export class DeliveryPipeline extends Construct {
   ): void {
     const stack = Stack.of(this);
     const repo = props.repository;
+    const pointerArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: props.imageTagParameterName.replace(/^\//, ''),
+    });
     // Build pushes candidate images; Scan reads findings; Push retags: all only on the project's repository.
     repo.grantPullPush(p.build);
+    p.build.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [pointerArn] }),
+    );
     p.build.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['ecr:DescribeImages'], resources: [repo.repositoryArn] }),
     );
@@ -400,13 +410,7 @@ export class DeliveryPipeline extends Construct {
       new iam.PolicyStatement({
         sid: 'WriteReleasePointer',
         actions: ['ssm:PutParameter', 'ssm:GetParameter'],
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.imageTagParameterName.replace(/^\//, ''),
-          }),
-        ],
+        resources: [pointerArn],
       }),
     );
   }

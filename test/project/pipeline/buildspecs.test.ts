@@ -106,6 +106,7 @@ const AWS_CLI_V2_COMMANDS = [
   'ecs register-task-definition', // RegisterTaskDefinition
   'ecs update-service', // UpdateService
   'application-autoscaling register-scalable-target', // RegisterScalableTarget
+  'ssm get-parameter', // GetParameter
   'ssm put-parameter', // PutParameter
 ] as const;
 
@@ -542,6 +543,17 @@ describe('image tags across Build, Scan and Push', () => {
     );
   });
 
+  it('Build reads the last release only from the release pointer, and only to use its layers as cache', () => {
+    expect(build).toContain(
+      'aws ssm get-parameter --name "$IMAGE_TAG_PARAMETER" --query Parameter.Value --output text',
+    );
+    expect(build).toContain('--build-arg BUILDKIT_INLINE_CACHE=1');
+    expect(build).toContain('--cache-from "$IMAGE_REPO_URI:$released"');
+    // Nothing is pulled and nothing but the candidate is tagged or pushed.
+    expect(build).not.toMatch(/docker pull|docker tag|ssm put-parameter/);
+    expect(build.match(/docker push/g)).toHaveLength(1);
+  });
+
   it('only Push creates the release tag or removes tags, and only by tag', () => {
     for (const stage of STAGES) {
       const script = scriptOf(specs[stage]);
@@ -600,7 +612,7 @@ describe('AWS CLI commands', () => {
     expect(distinct('checkout')).toEqual([]);
     expect(distinct('test')).toEqual([]);
     expect(distinct('verify')).toEqual([]);
-    expect(distinct('build')).toEqual(['ecr describe-images', 'ecr get-login-password']);
+    expect(distinct('build')).toEqual(['ecr describe-images', 'ecr get-login-password', 'ssm get-parameter']);
     expect(distinct('scan')).toEqual(['ecr describe-image-scan-findings', 'ecr describe-images']);
     expect(distinct('push')).toEqual([
       'ecr batch-delete-image',
@@ -906,9 +918,24 @@ describe('stages that need a commit', () => {
 });
 
 describe('Build stage', () => {
-  const env = { COMMIT_ID: SHA, IMAGE_REPO_URI: REPO_URI, IMAGE_REPO_NAME: REPO_NAME };
+  const PARAMETER = '/berth/cash-collection/image-tag';
+  /** The commit of the last release, whose image in ECR carries the inline layer cache. */
+  const RELEASED = '8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b';
+  const env = {
+    COMMIT_ID: SHA,
+    IMAGE_REPO_URI: REPO_URI,
+    IMAGE_REPO_NAME: REPO_NAME,
+    IMAGE_TAG_PARAMETER: PARAMETER,
+  };
   const dockerfile = { Dockerfile: 'FROM public.ecr.aws/docker/library/node:22-alpine\n' };
-  const buildRules: Rule[] = [
+  /** `aws ssm get-parameter ... --output text` answering the release pointer's value. */
+  const pointer = (value: string): Rule => ({ when: ['ssm get-parameter'], stdout: `${value}\n` });
+  const pointerUnreadable: Rule = {
+    when: ['ssm get-parameter'],
+    stderr: `\nAn error occurred (AccessDeniedException) when calling the GetParameter operation: User: arn:aws:sts::${ACCOUNT}:assumed-role/berth-build/AWSCodeBuild is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:${ACCOUNT}:parameter${PARAMETER}\n`,
+    exit: 254,
+  };
+  const baseRules: Rule[] = [
     imageMissing(SHA),
     imageMissing(CANDIDATE),
     { when: ['ecr get-login-password'], stdout: 'ecr-password-from-aws' },
@@ -917,6 +944,14 @@ describe('Build stage', () => {
     { when: ['docker build'] },
     { when: ['docker push'] },
   ];
+  const buildRules: Rule[] = [pointer(RELEASED), ...baseRules];
+  const withoutBuildx = (rules: readonly Rule[]) =>
+    rules.map((r) => (r.when[0] === 'docker buildx version' ? { ...r, stdout: '', exit: 1 } : r));
+  const buildArgs = (run: Run) => {
+    const builds = callsTo(run, 'docker', 'build');
+    expect(builds).toHaveLength(1);
+    return builds[0].args;
+  };
 
   it('builds the Dockerfile and pushes only the candidate tag for a new commit', async () => {
     const run = await runStage(buildBuildSpec(), env, buildRules, dockerfile);
@@ -933,28 +968,124 @@ describe('Build stage', () => {
     ]);
     expect(login.stdin).toBe('ecr-password-from-aws');
 
-    const build = callsTo(run, 'docker', 'build')[0];
-    expect(build.args).toEqual([
+    expect(buildArgs(run)).toEqual([
       'build',
       '--label',
       `org.opencontainers.image.revision=${SHA}`,
       '--tag',
       `${REPO_URI}:${CANDIDATE}`,
       '--progress=plain',
+      '--build-arg',
+      'BUILDKIT_INLINE_CACHE=1',
+      '--cache-from',
+      `${REPO_URI}:${RELEASED}`,
       '.',
     ]);
     expect(callsTo(run, 'docker', 'push').map((c) => c.args)).toEqual([['push', `${REPO_URI}:${CANDIDATE}`]]);
     expect(run.calls.some((c) => c.args.some((a) => a.endsWith(`:${SHA}`)))).toBe(false);
   });
 
-  it('skips the build when the commit is already released', async () => {
+  it('uses the last release as the layer cache without pulling it, reading the pointer once', async () => {
+    const run = await runStage(buildBuildSpec(), env, buildRules, dockerfile);
+    expect(run.code).toBe(0);
+    expect(callsTo(run, 'aws', 'ssm get-parameter').map((c) => c.args)).toEqual([
+      ['ssm', 'get-parameter', '--name', PARAMETER, '--query', 'Parameter.Value', '--output', 'text'],
+    ]);
+    expect(awsOps(run)).toEqual([
+      'ecr describe-images',
+      'ecr describe-images',
+      'ecr get-login-password',
+      'ssm get-parameter',
+    ]);
+    expect(run.calls.filter((c) => c.tool === 'docker').map((c) => c.args[0])).toEqual([
+      'login',
+      'buildx',
+      'build',
+      'push',
+    ]);
+    expect(run.stdout).toContain(
+      `berth: layer cache: this host's, and the last release's from ECR (${REPO_URI}:${RELEASED})`,
+    );
+  });
+
+  it('reads a pointer value with surrounding blanks or upper-case hex as the release tag', async () => {
+    const run = await runStage(
+      buildBuildSpec(),
+      env,
+      [pointer(`  ${RELEASED.toUpperCase()}\t`), ...baseRules],
+      dockerfile,
+    );
+    expect(run.code).toBe(0);
+    expect(arg(callsTo(run, 'docker', 'build')[0], '--cache-from')).toBe(`${REPO_URI}:${RELEASED}`);
+  });
+
+  it('builds without --cache-from before the first release (pointer "none"), still with the inline cache', async () => {
+    const run = await runStage(buildBuildSpec(), env, [pointer('none'), ...baseRules], dockerfile);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const args = buildArgs(run);
+    expect(args).not.toContain('--cache-from');
+    expect(args).toContain('BUILDKIT_INLINE_CACHE=1');
+    expect(run.stdout).toContain(
+      `berth: layer cache: this host's only (no release yet: ${PARAMETER} is none)`,
+    );
+    expect(run.stdout).not.toContain('warning');
+    expect(callsTo(run, 'docker', 'push')).toHaveLength(1);
+  });
+
+  it('still builds, without --cache-from, when the pointer cannot be read, printing a one-line warning', async () => {
+    const run = await runStage(buildBuildSpec(), env, [pointerUnreadable, ...baseRules], dockerfile);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const args = buildArgs(run);
+    expect(args).not.toContain('--cache-from');
+    expect(args).toContain('BUILDKIT_INLINE_CACHE=1');
+    const warnings = run.stdout.split('\n').filter((l) => l.includes('warning'));
+    expect(warnings).toEqual([
+      `berth: warning: could not read the last release from ${PARAMETER} (An error occurred (AccessDeniedException) when calling the GetParameter operation: User: arn:aws:sts::${ACCOUNT}:assumed-role/berth-build/AWSCodeBuild is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:${ACCOUNT}:parameter${PARAMETER}): building without its layer cache`,
+    ]);
+    expect(callsTo(run, 'docker', 'push').map((c) => c.args)).toEqual([['push', `${REPO_URI}:${CANDIDATE}`]]);
+  });
+
+  it('still builds when the pointer is missing, with the warning', async () => {
+    const notFound: Rule = {
+      when: ['ssm get-parameter'],
+      stderr: '\nAn error occurred (ParameterNotFound) when calling the GetParameter operation: \n',
+      exit: 254,
+    };
+    const run = await runStage(buildBuildSpec(), env, [notFound, ...baseRules], dockerfile);
+    expect(run.code).toBe(0);
+    expect(buildArgs(run)).not.toContain('--cache-from');
+    expect(run.stdout).toContain(
+      `berth: warning: could not read the last release from ${PARAMETER} (An error occurred (ParameterNotFound) when calling the GetParameter operation:): building without its layer cache`,
+    );
+  });
+
+  it.each([
+    ['empty', '', "''"],
+    ['not a SHA', 'candidate-abc', 'candidate-abc'],
+    ['a short SHA', RELEASED.slice(0, 12), RELEASED.slice(0, 12)],
+  ])(
+    'still builds, without --cache-from, when the pointer holds something else (%s)',
+    async (_, value, shown) => {
+      const run = await runStage(buildBuildSpec(), env, [pointer(value), ...baseRules], dockerfile);
+      expect(run.code).toBe(0);
+      expect(buildArgs(run)).not.toContain('--cache-from');
+      expect(run.stdout).toContain(
+        `berth: warning: ${PARAMETER} holds ${shown}, not a commit SHA: building without the last release's layer cache`,
+      );
+    },
+  );
+
+  it('skips the build when the commit is already released, without reading the pointer', async () => {
     const run = await runStage(buildBuildSpec(), env, [imagePresent(SHA), ...buildRules], dockerfile);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`berth: ${REPO_NAME}:${SHA} is already released: nothing to build`);
     expect(run.calls.filter((c) => c.tool === 'docker')).toEqual([]);
+    expect(awsOps(run)).toEqual(['ecr describe-images']);
   });
 
-  it('skips the build when the candidate exists from an earlier run', async () => {
+  it('skips the build when the candidate exists from an earlier run, without reading the pointer', async () => {
     const run = await runStage(
       buildBuildSpec(),
       env,
@@ -964,6 +1095,7 @@ describe('Build stage', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('(tags are immutable): nothing to build');
     expect(callsTo(run, 'docker', 'build')).toEqual([]);
+    expect(awsOps(run)).toEqual(['ecr describe-images', 'ecr describe-images']);
   });
 
   it('fails clearly when the repository has no Dockerfile', async () => {
@@ -973,6 +1105,16 @@ describe('Build stage', () => {
       'berth: the repository has no Dockerfile at its root: Berth builds the image from ./Dockerfile',
     );
     expect(run.calls.filter((c) => c.tool === 'docker')).toEqual([]);
+    expect(callsTo(run, 'aws', 'ssm get-parameter')).toEqual([]);
+  });
+
+  it('fails, calling nothing, when IMAGE_TAG_PARAMETER is not set', async () => {
+    const run = await runStage(buildBuildSpec(), { ...env, IMAGE_TAG_PARAMETER: '' }, buildRules, dockerfile);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim()).toBe(
+      "berth: IMAGE_TAG_PARAMETER is not set: the stage's CodeBuild project must provide it",
+    );
+    expect(run.calls).toEqual([]);
   });
 
   it('fails when ECR cannot be asked about tags (not "missing": an error)', async () => {
@@ -987,13 +1129,24 @@ describe('Build stage', () => {
     expect(run.stderr).toContain(`berth: could not look up ${REPO_NAME}:${SHA} in ECR`);
   });
 
-  it('falls back to the legacy builder when buildx is missing', async () => {
-    const rules = buildRules.map((r) =>
-      r.when[0] === 'docker buildx version' ? { ...r, stdout: '', exit: 1 } : r,
-    );
-    const run = await runStage(buildBuildSpec(), env, rules, dockerfile);
+  it('falls back to the legacy builder when buildx is missing: no BuildKit arguments, no --cache-from', async () => {
+    const run = await runStage(buildBuildSpec(), env, withoutBuildx(buildRules), dockerfile);
     expect(run.code).toBe(0);
-    expect(callsTo(run, 'docker', 'build')[0].args).not.toContain('--progress=plain');
+    expect(buildArgs(run)).toEqual([
+      'build',
+      '--label',
+      `org.opencontainers.image.revision=${SHA}`,
+      '--tag',
+      `${REPO_URI}:${CANDIDATE}`,
+      '.',
+    ]);
+    // The legacy builder takes cache only from local images: a --cache-from it does not have would turn off
+    // the host's layer cache, so the pointer is not read.
+    expect(callsTo(run, 'aws', 'ssm get-parameter')).toEqual([]);
+    expect(run.stdout).toContain(
+      "berth: docker buildx is not installed: building with the legacy builder and this host's layer cache only",
+    );
+    expect(callsTo(run, 'docker', 'push')).toHaveLength(1);
   });
 });
 
@@ -1103,15 +1256,16 @@ describe('Scan stage', () => {
     async (status) => {
       const run = await runStage(
         scanBuildSpec(),
-        { ...env, SCAN_TIMEOUT_SECONDS: '1', SCAN_POLL_SECONDS: '0.2' },
+        // 2 s, not 1: bash's SECONDS counts whole seconds, so a 1 s deadline can pass right after the first look.
+        { ...env, SCAN_TIMEOUT_SECONDS: '2', SCAN_POLL_SECONDS: '0.2' },
         scanRules(withStatus(status, 'Scan in progress.')),
       );
       expect(run.code).not.toBe(0);
       expect(run.stderr.trim()).toBe(
-        `berth: the scan of ${REPO_NAME}:${CANDIDATE} did not complete within 1 s (still ${status}: Scan in progress.): run the pipeline again later`,
+        `berth: the scan of ${REPO_NAME}:${CANDIDATE} did not complete within 2 s (still ${status}: Scan in progress.): run the pipeline again later`,
       );
       expect(scanCalls(run).length).toBeGreaterThanOrEqual(2);
-      expect(run.stdout).toContain('berth: waiting up to 1 s for ECR');
+      expect(run.stdout).toContain('berth: waiting up to 2 s for ECR');
     },
   );
 
@@ -1536,12 +1690,13 @@ describe('Deploy stage', () => {
   it('fails after DEPLOY_TIMEOUT_SECONDS without writing the pointer while the rollout is IN_PROGRESS', async () => {
     const run = await runStage(
       deployBuildSpec(),
-      { ...env, DEPLOY_TIMEOUT_SECONDS: '1', DEPLOY_POLL_SECONDS: '0.2' },
+      // 2 s, not 1: bash's SECONDS counts whole seconds, so a 1 s deadline can pass right after the first poll.
+      { ...env, DEPLOY_TIMEOUT_SECONDS: '2', DEPLOY_POLL_SECONDS: '0.2' },
       deployRules(before(2), [inProgress(2, 2)]),
     );
     expect(run.code).not.toBe(0);
     expect(run.stderr.trim()).toBe(
-      `berth: the deployment of ${TD2} did not complete within 1 s (rolloutState IN_PROGRESS: ECS deployment ecs-svc/1 in progress.): see the service's events (${EVENTS})`,
+      `berth: the deployment of ${TD2} did not complete within 2 s (rolloutState IN_PROGRESS: ECS deployment ecs-svc/1 in progress.): see the service's events (${EVENTS})`,
     );
     // polled more than once, then gave up
     expect(callsTo(run, 'aws', 'ecs describe-services').length).toBeGreaterThanOrEqual(3);
