@@ -157,6 +157,10 @@ export class PlatformStack extends Stack {
         'Base URL of the HTTP API: /api/<project>/... for services, /webhook/<project> for Azure DevOps',
     });
     if (config.api.domain && this.api.domainName) {
+      new CfnOutput(this, 'ApiDomainName', {
+        value: this.api.domainName.name,
+        description: 'Custom domain of the HTTP API (TLS_1_2); the execute-api endpoint is disabled',
+      });
       new CfnOutput(this, 'ApiDomainTarget', {
         value: this.api.domainName.regionalDomainName,
         description: `Point a CNAME (or alias) for ${config.api.domain.name} at this name`,

@@ -182,6 +182,7 @@ describe('edge with a custom domain', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
     t.hasOutput('ApiUrl', { Value: 'https://api.example.com/' });
     t.hasOutput('ApiDomainTarget', { Value: Match.anyValue() });
+    t.hasOutput('ApiDomainName', { Value: { Ref: Match.stringLikeRegexp('DomainName') } });
   });
 
   it('follows custom throttle values', () => {
