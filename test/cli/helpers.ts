@@ -1,4 +1,8 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,6 +124,10 @@ export function assertNoSecretsWritten(extra: readonly string[] = []): void {
 export function mockAws() {
   const cfn = mockClient(CloudFormationClient);
   const sm = mockClient(SecretsManagerClient);
+  const cp = mockClient(CodePipelineClient);
+  const ecs = mockClient(ECSClient);
+  const elb = mockClient(ElasticLoadBalancingV2Client);
+  const cw = mockClient(CloudWatchClient);
   const regions: string[] = [];
   const factory: AwsClientFactory = (region) => {
     regions.push(region);
@@ -127,9 +135,13 @@ export function mockAws() {
     return {
       cloudFormation: new CloudFormationClient({ region, credentials }),
       secretsManager: new SecretsManagerClient({ region, credentials }),
+      codePipeline: new CodePipelineClient({ region, credentials }),
+      ecs: new ECSClient({ region, credentials }),
+      elbv2: new ElasticLoadBalancingV2Client({ region, credentials }),
+      cloudWatch: new CloudWatchClient({ region, credentials }),
     };
   };
-  return { cfn, sm, regions, factory };
+  return { cfn, sm, cp, ecs, elb, cw, regions, factory };
 }
 
 export function stack(name: string, outputs: Record<string, string> = {}, status = 'CREATE_COMPLETE'): Stack {

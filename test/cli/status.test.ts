@@ -1,45 +1,23 @@
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import {
-  CodePipelineClient,
   GetPipelineExecutionCommand,
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
   type PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
-import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsClientFactory } from '../../src/cli/aws';
 import { assignAlarms } from '../../src/cli/status/collect';
-import { assertNoSecretsWritten, capture, run, writeConfig } from './helpers';
+import { assertNoSecretsWritten, capture, mockAws, run, writeConfig } from './helpers';
 
 /** `berth status` against mocked CodePipeline, ECS, ELBv2 and CloudWatch clients. */
 
-const cp = mockClient(CodePipelineClient);
-const ecs = mockClient(ECSClient);
-const elb = mockClient(ElasticLoadBalancingV2Client);
-const cw = mockClient(CloudWatchClient);
-const regions: string[] = [];
-const factory: AwsClientFactory = (region) => {
-  regions.push(region);
-  const credentials = { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' };
-  return {
-    cloudFormation: new CloudFormationClient({ region, credentials }),
-    secretsManager: new SecretsManagerClient({ region, credentials }),
-    codePipeline: new CodePipelineClient({ region, credentials }),
-    ecs: new ECSClient({ region, credentials }),
-    elbv2: new ElasticLoadBalancingV2Client({ region, credentials }),
-    cloudWatch: new CloudWatchClient({ region, credentials }),
-  };
-};
+const { cp, ecs, elb, cw, regions, factory } = mockAws();
 
 let config: ReturnType<typeof writeConfig>;
 beforeAll(() => {
