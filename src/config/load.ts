@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, isNode, isPair, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type ParsedConfig } from './schema';
 
-/** Thrown for any problem with the config file; `problems` holds one `<path>: <given> — <expected>` line each. */
+/**
+ * Reading `berth.yaml`: YAML first (one message for a syntax error, at its line and column), then the schema.
+ * Every problem is one line `<file>:<line>:<column>: <field path>: <given> — <expected>`, pointing at the value
+ * that is wrong (or, for a missing key, at the mapping that lacks it). Nothing is built from a bad file.
+ */
+
+/** Thrown for any problem with the config file; `problems` holds one line each. */
 export class ConfigError extends Error {
   constructor(
     readonly file: string,
@@ -14,6 +20,12 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Keys Berth no longer reads, with what to do instead; a config that still has one is refused with this. */
+const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  desiredCount:
+    'no longer a setting: a service starts at minCount at its first release and auto scaling keeps it between minCount and maxCount (CloudFormation never resets the count); remove desiredCount and set minCount',
+};
 
 /** The config file the app reads: `BERTH_CONFIG` when set, else `berth.yaml` in the working directory. */
 export function configPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
@@ -34,49 +46,94 @@ export function loadConfig(file: string = configPath()): ParsedConfig {
   return parseConfigText(text, file);
 }
 
-/** Parses and validates YAML text; `file` only labels the messages. */
+/** Parses and validates YAML text; `file` labels the messages. */
 export function parseConfigText(text: string, file = 'berth.yaml'): ParsedConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  const label = path.basename(file);
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      doc.errors.map(
-        (e) => `(file): not valid YAML (${e.message.split('\n')[0].replace(/:$/, '')}) — a YAML mapping`,
-      ),
-    );
+    // Only the first error: YAML parsers report the consequences of one mistake many times over.
+    const first = doc.errors[0];
+    const at = lineCounter.linePos(first.pos[0]);
+    const what = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+    throw new ConfigError(file, [
+      `${label}:${at.line}:${at.col}: (file): not valid YAML (${what}) — fix the YAML syntax at that line`,
+    ]);
   }
   const raw: unknown = doc.toJS();
-  return validateConfig(raw, file);
+  return validateConfig(raw, file, (p) => positionOf(doc, lineCounter, p, label));
 }
 
-/** Validates an already-parsed object. */
-export function validateConfig(raw: unknown, file = 'berth.yaml'): ParsedConfig {
+/** Locates a field path in the document: the value's position, or the nearest existing parent's. */
+function positionOf(
+  doc: Document,
+  lineCounter: LineCounter,
+  fieldPath: readonly PropertyKey[],
+  label: string,
+): string | undefined {
+  for (let n = fieldPath.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(fieldPath.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) {
+      const at = lineCounter.linePos(node.range[0]);
+      return `${label}:${at.line}:${at.col}`;
+    }
+    // A key whose value is null has no value node: point at the key.
+    if (n > 0) {
+      const parent = n === 1 ? doc.contents : doc.getIn(fieldPath.slice(0, n - 1) as unknown[], true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((it) => isPair(it) && isNode(it.key) && String((it.key as { value?: unknown }).value) === String(fieldPath[n - 1]));
+        if (pair && isNode(pair.key) && pair.key.range) {
+          const at = lineCounter.linePos(pair.key.range[0]);
+          return `${label}:${at.line}:${at.col}`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Validates an already-parsed object; `locate` turns a field path into `<file>:<line>:<col>` when known. */
+export function validateConfig(
+  raw: unknown,
+  file = 'berth.yaml',
+  locate: (fieldPath: readonly PropertyKey[]) => string | undefined = () => undefined,
+): ParsedConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [
       `(root): ${describe(raw)} — a YAML mapping with prefix, azureDevOps, projects, ...`,
     ]);
   }
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues, raw));
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues, raw, locate));
   return result.data;
 }
 
-/** One line per issue: `<field path>: <what was given> — <what is expected>`. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
+/** One line per issue: `[<file>:<line>:<col>: ]<field path>: <what was given> — <what is expected>`. */
+export function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  raw: unknown,
+  locate: (fieldPath: readonly PropertyKey[]) => string | undefined = () => undefined,
+): string[] {
   const lines: string[] = [];
+  const line = (p: readonly PropertyKey[], text: string) => {
+    const at = locate(p);
+    lines.push(`${at ? `${at}: ` : ''}${formatPath(p)}: ${text}`);
+  };
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeys(issue.path);
       for (const key of issue.keys) {
         const p = [...issue.path, key];
-        lines.push(
-          `${formatPath(p)}: ${describe(valueAt(raw, p))} — no such key${allowed ? `; expected one of: ${allowed}` : ''}`,
+        const removed = Object.hasOwn(REMOVED_KEYS, key) ? REMOVED_KEYS[key] : undefined;
+        line(
+          p,
+          `${describe(valueAt(raw, p))} — ${removed ?? `no such key${allowed ? `; expected one of: ${allowed}` : ''}`}`,
         );
       }
       continue;
     }
     const given = valueAt(raw, issue.path);
-    lines.push(`${formatPath(issue.path)}: ${describe(given)} — ${expected(issue, given)}`);
+    line(issue.path, `${describe(given)} — ${expected(issue, given)}`);
   }
   return lines;
 }
@@ -134,8 +191,7 @@ function allowedKeys(p: readonly PropertyKey[]): string | undefined {
 function unwrap(node: any): any {
   for (let i = 0; i < 10 && node; i++) {
     const t = node.def?.type;
-    if (t === 'default' || t === 'optional' || t === 'prefault' || t === 'nullable')
-      node = node.def.innerType;
+    if (t === 'default' || t === 'optional' || t === 'prefault' || t === 'nullable') node = node.def.innerType;
     else if (t === 'pipe') node = node.def.in;
     else break;
   }

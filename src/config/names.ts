@@ -1,3 +1,4 @@
+import { PIPELINE_VARIABLES } from '../contracts';
 import type { ParsedConfig, ParsedProject } from './schema';
 
 /**
@@ -12,26 +13,43 @@ export interface PlatformNames {
   readonly clusterName: string;
   readonly webhookFunctionName: string;
   readonly pipelineEventsFunctionName: string;
+  readonly alertsFunctionName: string;
   readonly alarmTopicName: string;
   readonly dashboardName: string;
+  /** DynamoDB table where the webhook keeps the last push seen per project and branch. */
+  readonly webhookStateTable: string;
+  /** Log group of ECS Exec sessions (encrypted). */
+  readonly execLogGroup: string;
   /** Output of the platform stack that holds the API's base URL. */
   readonly apiUrlOutput: string;
 }
 
 export interface ProjectNames {
   readonly stack: string;
-  /** `<prefix>-<project>`: pipeline, ECS service and alarm names start with it. */
+  /** `<prefix>-<project>`: pipeline, CodeBuild projects, functions and alarm names start with it. */
   readonly qualified: string;
   readonly pipeline: string;
   readonly service: string;
+  /** Task definition family. */
+  readonly taskFamily: string;
   readonly ecrRepository: string;
   readonly patSecret: string;
   readonly webhookSecret: string;
   readonly appSecret: string;
-  /** SSM parameter holding the image tag the pipeline released last (`none` before the first release). */
-  readonly imageTagParameter: string;
+  /**
+   * SSM parameter logging the releases: each release writes the released commit as a new version (`none`
+   * before the first). The live release is the project stack's `ImageTag` parameter; this is its history.
+   */
+  readonly releaseParameter: string;
+  /** The service's container log group. */
   readonly logGroup: string;
   readonly webhookPath: string;
+  /** CodeBuild project of a shell stage (`checkout`, `test`, `build-amd64`, `build-arm64`). */
+  codeBuildProject(stage: string): string;
+  /** Release function of a stage (`scan`, `push`, `deploy`, `verify`). */
+  releaseFunction(stage: string): string;
+  /** Log group of a pipeline stage: each stage writes only its own. */
+  stageLogGroup(stage: string): string;
 }
 
 export function platformNames(c: Pick<ParsedConfig, 'prefix'>): PlatformNames {
@@ -42,8 +60,11 @@ export function platformNames(c: Pick<ParsedConfig, 'prefix'>): PlatformNames {
     clusterName: p,
     webhookFunctionName: `${p}-webhook`,
     pipelineEventsFunctionName: `${p}-pipeline-events`,
+    alertsFunctionName: `${p}-alerts`,
     alarmTopicName: `${p}-alarms`,
     dashboardName: p,
+    webhookStateTable: `${p}-webhook-state`,
+    execLogGroup: `/${p}/ecs-exec`,
     apiUrlOutput: 'ApiUrl',
   };
 }
@@ -54,18 +75,27 @@ export function projectNames(
 ): ProjectNames {
   const q = `${c.prefix}-${project.name}`;
   return {
-    stack: `${q}`,
+    stack: q,
     qualified: q,
     pipeline: q,
     service: project.name,
+    taskFamily: q,
     ecrRepository: `${c.prefix}/${project.name}`,
     patSecret: `${c.prefix}/${project.name}/azure-devops-pat`,
     webhookSecret: `${c.prefix}/${project.name}/webhook`,
     appSecret: `${c.prefix}/${project.name}/app`,
-    imageTagParameter: `/${c.prefix}/${project.name}/image-tag`,
+    releaseParameter: `/${c.prefix}/${project.name}/release`,
     logGroup: `/${c.prefix}/${project.name}/service`,
     webhookPath: `/webhook/${project.name}`,
+    codeBuildProject: (stage) => `${q}-${stage}`,
+    releaseFunction: (stage) => `${q}-${stage}`,
+    stageLogGroup: (stage) => `/${c.prefix}/${project.name}/pipeline/${stage}`,
   };
+}
+
+/** Secret holding the incoming-webhook URL of an alert chat channel. */
+export function alertChannelSecret(c: Pick<ParsedConfig, 'prefix'>, channel: string): string {
+  return `${c.prefix}/alerts/${channel}`;
 }
 
 /** The Azure DevOps base URL: the configured one (Azure DevOps Server) or the cloud organization URL. */
@@ -79,12 +109,4 @@ export function cloneUrl(c: Pick<ParsedConfig, 'azureDevOps'>, p: Pick<ParsedPro
   return `${azureDevOpsBaseUrl(c)}/${enc(p.repository.project)}/_git/${enc(p.repository.name)}`;
 }
 
-/** The value the image-tag parameter holds until the first release. */
-export const NO_RELEASE = 'none';
-
-/** Names of the pipeline variables the webhook sets and the stages read. */
-export const PIPELINE_VARIABLES = {
-  commit: 'COMMIT_ID',
-  branch: 'BRANCH',
-  repository: 'REPOSITORY',
-} as const;
+export { PIPELINE_VARIABLES };
