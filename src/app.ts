@@ -1,18 +1,13 @@
 import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { PLATFORM_TAG } from './contracts';
 import { platformNames, projectNames } from './config/names';
 import type { ParsedConfig } from './config/schema';
 import { NetworkStack } from './stacks/network-stack';
 import { PlatformStack } from './stacks/platform-stack';
 import { ProjectStack } from './stacks/project-stack';
+import { UNTAGGABLE } from './stacks/untaggable';
 
-/** Types whose CloudFormation schema (as cfn-lint knows it) has no Tags property. */
-const UNTAGGABLE = [
-  'AWS::ElasticLoadBalancingV2::Listener',
-  'AWS::ElasticLoadBalancingV2::ListenerRule',
-  'AWS::ApplicationAutoScaling::ScalableTarget',
-  'AWS::CloudWatch::Dashboard',
-];
 
 export interface BerthApp {
   readonly app: App;
@@ -57,12 +52,12 @@ export function createApp(config: ParsedConfig, options: CreateAppOptions = {}):
       config,
       project,
       shared: platform.sharedResources(network.network.vpc),
-      description: `Berth project ${project.name}: ${project.path}/* from Azure DevOps ${project.repository.project}/${project.repository.name}`,
+      description: `Berth project ${project.name}: ${project.path ? `${project.path}/*` : 'worker (no route)'} from Azure DevOps ${project.repository.project}/${project.repository.name}`,
     });
     projects.set(project.name, stack);
   }
 
-  Tags.of(app).add('berth:platform', config.prefix, { excludeResourceTypes: UNTAGGABLE });
+  Tags.of(app).add(PLATFORM_TAG, config.prefix, { excludeResourceTypes: UNTAGGABLE });
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, network, platform, projects };
 }

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -23,6 +24,8 @@ export interface BerthFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Run inside this VPC's private subnets, with these security groups. @default - outside any VPC */
+  readonly vpc?: { readonly vpc: ec2.IVpc; readonly securityGroups: ec2.ISecurityGroup[] };
 }
 
 const FUNCTIONS_DIR = path.join(__dirname, '..', 'functions');
@@ -40,6 +43,8 @@ export class BerthFunction extends Construct {
   constructor(scope: Construct, id: string, props: BerthFunctionProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // The name Lambda would use itself, so `berth logs --stage` and the console find it.
+      logGroupName: props.functionName ? `/aws/lambda/${props.functionName}` : undefined,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -63,6 +68,13 @@ export class BerthFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: props.environment,
+      ...(props.vpc
+        ? {
+            vpc: props.vpc.vpc,
+            vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+            securityGroups: props.vpc.securityGroups,
+          }
+        : {}),
       bundling: {
         minify: true,
         sourceMap: false,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PIPELINE_VARIABLES } from '../contracts';
 import type { ParsedConfig, ParsedProject } from './schema';
 
@@ -91,6 +92,20 @@ export function projectNames(
     releaseFunction: (stage) => `${q}-${stage}`,
     stageLogGroup: (stage) => `/${c.prefix}/${project.name}/pipeline/${stage}`,
   };
+}
+
+/**
+ * The target group's name for a routed project: `<prefix>-<project>` cut to 25 characters, a hyphen and 6 hex of
+ * the path's hash (at most 32, the ALB limit). A path change makes a new target group (new name, new construct
+ * id) that the service moves to while the old one drains, so running tasks are never judged by a health-check
+ * path they do not serve yet.
+ */
+export function targetGroupName(
+  c: Pick<ParsedConfig, 'prefix'>,
+  project: Pick<ParsedProject, 'name'> & { readonly path: string },
+): string {
+  const hash = createHash('sha256').update(project.path).digest('hex').slice(0, 6);
+  return `${`${c.prefix}-${project.name}`.slice(0, 25)}-${hash}`;
 }
 
 /** Secret holding the incoming-webhook URL of an alert chat channel. */

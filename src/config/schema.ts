@@ -405,6 +405,12 @@ export const configSchema = z
         })
         .default('7.0'),
       allowInsecureHttp: z.boolean({ error: 'true or false' }).default(false),
+      caCertificateParameter: z
+        .string({ error: 'the name of an SSM parameter holding PEM certificates, such as /berth/azure-devops-ca' })
+        .regex(/^\/[A-Za-z0-9_.\-/]+$/, {
+          error: 'the name of an SSM parameter holding PEM certificates, such as /berth/azure-devops-ca',
+        })
+        .optional(),
     }),
     projects: z
       .array(project, { error: 'a list of projects' })

@@ -10,16 +10,15 @@ import { Construct } from 'constructs';
 import { pipelineArnByName, secretArnByName } from '../common/arns';
 import { BerthFunction } from '../common/berth-function';
 import { acknowledge } from '../nag';
-import {
-  pipelineEventsEnvironment,
-  type PipelineEventsProjectSettings,
-} from '../functions/pipeline-events/settings';
+import { METRICS_NAMESPACE, PIPELINE_EVENTS_ENV, type PipelineEventsProjectSettings } from '../contracts';
 
 export interface PipelineEventsProps {
   /** Berth's pipelines by name; events of any other pipeline never reach the function. */
   readonly pipelines: Readonly<Record<string, PipelineEventsProjectSettings>>;
   /** Azure DevOps base URL for commit statuses. */
   readonly azureDevOpsUrl: string;
+  /** The Azure DevOps REST api-version the server accepts. */
+  readonly azureDevOpsApiVersion: string;
   /** The platform alarm topic failures are published to. */
   readonly topic: sns.ITopic;
   /** Physical function name. @default - generated */
@@ -29,7 +28,7 @@ export interface PipelineEventsProps {
 }
 
 /** Metric namespace of the function's Powertools metrics. */
-export const PIPELINE_METRICS_NAMESPACE = 'Berth';
+export const PIPELINE_METRICS_NAMESPACE = METRICS_NAMESPACE;
 
 /**
  * Reacts to execution state changes of Berth's pipelines: a failed execution becomes a readable message on the
@@ -53,11 +52,10 @@ export class PipelineEvents extends Construct {
       timeout: Duration.seconds(30),
       logRetention: props.logRetention,
       environment: {
-        ...pipelineEventsEnvironment({
-          pipelines: props.pipelines,
-          azureDevOpsUrl: props.azureDevOpsUrl,
-          topicArn: props.topic.topicArn,
-        }),
+        [PIPELINE_EVENTS_ENV.pipelines]: JSON.stringify(props.pipelines),
+        [PIPELINE_EVENTS_ENV.azureDevOpsUrl]: props.azureDevOpsUrl.replace(/\/+$/, ''),
+        [PIPELINE_EVENTS_ENV.azureDevOpsApiVersion]: props.azureDevOpsApiVersion,
+        [PIPELINE_EVENTS_ENV.topicArn]: props.topic.topicArn,
         POWERTOOLS_SERVICE_NAME: props.functionName ?? 'berth-pipeline-events',
         POWERTOOLS_METRICS_NAMESPACE: PIPELINE_METRICS_NAMESPACE,
       },
@@ -72,9 +70,13 @@ export class PipelineEvents extends Construct {
     );
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'ReadProjectPats',
+        sid: 'ReadProjectPatsAndRepositoryIds',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: settings.map((p) => secretArnByName(this, p.patSecretId)),
+        // The PAT posts statuses; the webhook secret holds the repository GUID `berth connect` stored.
+        resources: settings.flatMap((p) => [
+          secretArnByName(this, p.patSecretId),
+          secretArnByName(this, p.webhookSecretId),
+        ]),
       }),
     );
     props.topic.grantPublish(role);

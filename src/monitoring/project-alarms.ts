@@ -17,12 +17,14 @@ export interface ProjectAlarmsProps {
   readonly projectName: string;
   /** The platform alarm topic (from the platform stack). */
   readonly topic: sns.ITopic;
-  /** The project's target group on the shared ALB. */
-  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The project's target group on the shared ALB; undefined for a worker (no HTTP alarms then). */
+  readonly targetGroup?: elbv2.ApplicationTargetGroup;
   /** The shared ALB's full name (`app/<name>/<id>`), the target-group metrics' `LoadBalancer` dimension. */
   readonly loadBalancerFullName: string;
-  /** The project's ECS service. */
+  /** The project's ECS service (its deployment alarms are set here). */
   readonly service: ecs.BaseService;
+  /** The service's name (the service resource exists only once released, so alarms use the name). */
+  readonly serviceName: string;
   /** The ECS cluster's name. */
   readonly clusterName: string;
   /** @default DEFAULT_THRESHOLDS.project */
@@ -41,9 +43,9 @@ export interface ProjectAlarmsProps {
  */
 export class ProjectAlarms extends Construct {
   readonly names: ProjectAlarmNames;
-  readonly target5xx: cloudwatch.Alarm;
-  readonly unhealthyHosts: cloudwatch.Alarm;
-  readonly responseTimeP99: cloudwatch.Alarm;
+  readonly target5xx?: cloudwatch.Alarm;
+  readonly unhealthyHosts?: cloudwatch.Alarm;
+  readonly responseTimeP99?: cloudwatch.Alarm;
   readonly cpuHigh: cloudwatch.Alarm;
   readonly memoryHigh: cloudwatch.Alarm;
   readonly tasksBelowDesired: cloudwatch.Alarm;
@@ -61,75 +63,74 @@ export class ProjectAlarms extends Construct {
     const topic = props.topic;
     const key = (k: string) => `alarms.${k} of project ${p} in berth.yaml`;
 
-    // The target group's own metric methods derive the LoadBalancer dimension by splitting the listener ARN,
-    // a cross-stack reference here; the platform exports the ALB's full name, so use that instead.
-    const tgDimensions = {
-      LoadBalancer: props.loadBalancerFullName,
-      TargetGroup: props.targetGroup.targetGroupFullName,
-    };
-    const tgMetrics = props.targetGroup.metrics;
-    const perMinute = { period: Duration.minutes(1) };
+    const targetGroup = props.targetGroup;
+    if (targetGroup) {
+      // The target group's own metric methods derive the LoadBalancer dimension by splitting the listener ARN,
+      // a cross-stack reference here; the platform exports the ALB's full name, so use that instead.
+      const tgDimensions = {
+        LoadBalancer: props.loadBalancerFullName,
+        TargetGroup: targetGroup.targetGroupFullName,
+      };
+      const tgMetrics = targetGroup.metrics;
+      const perMinute = { period: Duration.minutes(1) };
 
-    this.target5xx = berthAlarm(this, 'Target5xx', {
-      alarmName: names.target5xx,
-      meaning: `${p} answered more than ${t.target5xxPerMinute} requests per minute with a 5xx in 2 of the last 3 minutes; during a deployment this rolls the service back.`,
-      firstCheck: `the service's logs (${logs}) for errors and stack traces, and whether a deployment is under way (ECS console: cluster ${cluster}, service ${derived.service}, Deployments).`,
-      tune: key('target5xxPerMinute'),
-      runbook: 'target-5xx',
-      metric: tgMetrics
-        .httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
-          ...perMinute,
-          statistic: cloudwatch.Stats.SUM,
-        })
-        .with({ dimensionsMap: tgDimensions }),
-      threshold: t.target5xxPerMinute,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      // No requests, no 5xx: silence is healthy here.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      topic,
-    });
+      this.target5xx = berthAlarm(this, 'Target5xx', {
+        alarmName: names.target5xx,
+        meaning: `${p} answered more than ${t.target5xxPerMinute} requests per minute with a 5xx in 2 of the last 3 minutes; during a deployment this rolls the service back.`,
+        firstCheck: `the service's logs (${logs}) for errors and stack traces, and whether a deployment is under way (ECS console: cluster ${cluster}, service ${derived.service}, Deployments).`,
+        tune: key('target5xxPerMinute'),
+        runbook: 'target-5xx',
+        metric: tgMetrics
+          .httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+            ...perMinute,
+            statistic: cloudwatch.Stats.SUM,
+          })
+          .with({ dimensionsMap: tgDimensions }),
+        threshold: t.target5xxPerMinute,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        // No requests, no 5xx: silence is healthy here.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        topic,
+      });
 
-    this.unhealthyHosts = berthAlarm(this, 'UnhealthyHosts', {
-      alarmName: names.unhealthyHosts,
-      meaning: `${t.unhealthyHosts === 0 ? 'At least one' : `More than ${t.unhealthyHosts}`} of ${p}'s targets failed the ALB health check for 3 minutes; during a deployment this rolls the service back.`,
-      firstCheck: `the target group's Targets tab (EC2 console, Target groups, ${derived.qualified}) for the failure reason, then the health check path answers 2xx inside the container (${logs}).`,
-      runbook: 'unhealthy-hosts',
-      metric: tgMetrics
-        .unhealthyHostCount({ ...perMinute, statistic: cloudwatch.Stats.MAXIMUM })
-        .with({ dimensionsMap: tgDimensions }),
-      threshold: t.unhealthyHosts,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      // No data means no registered targets (before the first release); tasks-below-desired covers a service
-      // that should run but does not.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      topic,
-    });
+      this.unhealthyHosts = berthAlarm(this, 'UnhealthyHosts', {
+        alarmName: names.unhealthyHosts,
+        meaning: `${t.unhealthyHosts === 0 ? 'At least one' : `More than ${t.unhealthyHosts}`} of ${p}'s targets failed the ALB health check for 3 minutes; during a deployment this rolls the service back.`,
+        firstCheck: `the target group's Targets tab (EC2 console, Target groups, ${derived.qualified}) for the failure reason, then the health check path answers 2xx inside the container (${logs}).`,
+        runbook: 'unhealthy-hosts',
+        metric: tgMetrics
+          .unhealthyHostCount({ ...perMinute, statistic: cloudwatch.Stats.MAXIMUM })
+          .with({ dimensionsMap: tgDimensions }),
+        threshold: t.unhealthyHosts,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        // No data means no registered targets (before the first release); tasks-below-desired covers a service
+        // that should run but does not.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        topic,
+      });
 
-    this.responseTimeP99 = berthAlarm(this, 'ResponseTimeP99', {
-      alarmName: names.responseTimeP99,
-      meaning: `${p}'s p99 response time is above ${t.targetResponseTimeP99Seconds} s in 3 of the last 5 minutes.`,
-      firstCheck: `the service's CPU and memory on the dashboard (${p} section), then slow calls in its logs (${logs}) and in the dependencies it calls.`,
-      tune: key('targetResponseTimeP99Seconds'),
-      runbook: 'response-time-p99',
-      metric: tgMetrics
-        .targetResponseTime({ ...perMinute, statistic: cloudwatch.Stats.p(99) })
-        .with({ dimensionsMap: tgDimensions }),
-      threshold: t.targetResponseTimeP99Seconds,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      topic,
-    });
+      this.responseTimeP99 = berthAlarm(this, 'ResponseTimeP99', {
+        alarmName: names.responseTimeP99,
+        meaning: `${p}'s p99 response time is above ${t.targetResponseTimeP99Seconds} s in 3 of the last 5 minutes.`,
+        firstCheck: `the service's CPU and memory on the dashboard (${p} section), then slow calls in its logs (${logs}) and in the dependencies it calls.`,
+        tune: key('targetResponseTimeP99Seconds'),
+        runbook: 'response-time-p99',
+        metric: tgMetrics
+          .targetResponseTime({ ...perMinute, statistic: cloudwatch.Stats.p(99) })
+          .with({ dimensionsMap: tgDimensions }),
+        threshold: t.targetResponseTimeP99Seconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        topic,
+      });
+    }
 
-    const utilization = serviceUtilizationMetrics(
-      props.clusterName,
-      props.service.serviceName,
-      Duration.minutes(5),
-    );
+    const utilization = serviceUtilizationMetrics(props.clusterName, props.serviceName, Duration.minutes(5));
     this.cpuHigh = berthAlarm(this, 'CpuHigh', {
       alarmName: names.cpuHigh,
       meaning: `${p}'s tasks use more than ${t.cpuPercent} % of their CPU reservation for 10 minutes: scaling (target 60 %) is at its maximum or cannot place tasks.`,
@@ -159,7 +160,7 @@ export class ProjectAlarms extends Construct {
       topic,
     });
 
-    const tasks = taskCountMetrics(props.clusterName, props.service.serviceName);
+    const tasks = taskCountMetrics(props.clusterName, props.serviceName);
     this.tasksBelowDesired = berthAlarm(this, 'TasksBelowDesired', {
       alarmName: names.tasksBelowDesired,
       meaning: `${p} has run fewer tasks than desired for ${t.tasksBelowDesiredMinutes} minutes in a row: tasks crash, fail to start, or do not fit on the cluster.`,
@@ -195,7 +196,7 @@ export class ProjectAlarms extends Construct {
       topic,
     });
 
-    if (props.rollbackOnAlarm ?? true) {
+    if ((props.rollbackOnAlarm ?? true) && this.target5xx && this.unhealthyHosts) {
       // Names, not tokens: the reference is static and the service never waits on the alarms' attributes. The
       // alarms watch the target group, not the service, so there is no dependency cycle; the service is created
       // after them so ECS never points at an alarm that does not exist yet.

@@ -5,14 +5,16 @@ import { Construct } from 'constructs';
 import { FixedSubnetCidrs } from './fixed-subnet-cidrs';
 
 export interface NetworkProps {
-  /** The VPC's IPv4 block. @default '10.0.0.0/16' */
-  readonly cidr?: string;
-  /** Public subnets, AZ-a then AZ-b; each gets a NAT gateway with an Elastic IP. @default 10.0.1.0/24, 10.0.2.0/24 */
-  readonly publicSubnets?: readonly [string, string];
-  /** Private subnets, AZ-a then AZ-b; each routes out through the NAT of its own AZ. @default 10.0.10.0/24, 10.0.11.0/24 */
-  readonly privateSubnets?: readonly [string, string];
-  /** Retention of the VPC flow log group. @default logs.RetentionDays.ONE_MONTH */
-  readonly flowLogRetention?: logs.RetentionDays;
+  /** The VPC's IPv4 block. */
+  readonly cidr: string;
+  /** The two Availability Zone IDs (`use1-az1`), AZ-a then AZ-b; every subnet is placed by ID, not by name. */
+  readonly availabilityZoneIds: readonly [string, string];
+  /** Public subnets, AZ-a then AZ-b; each gets a NAT gateway with an Elastic IP. */
+  readonly publicSubnets: readonly [string, string];
+  /** Private subnets, AZ-a then AZ-b; each routes out through the NAT of its own AZ. */
+  readonly privateSubnets: readonly [string, string];
+  /** Retention of the VPC flow log group. */
+  readonly flowLogRetention: logs.RetentionDays;
 }
 
 /** Subnet group names; they appear in construct ids and so are part of the contract. */
@@ -22,21 +24,22 @@ export const PRIVATE_SUBNETS = 'Private';
 /**
  * The seed's VPC: two AZs, a public and a private subnet in each, an internet gateway, one NAT gateway with an
  * Elastic IP per AZ (so losing an AZ never cuts the other's egress), and flow logs of all traffic.
+ *
+ * Subnets are placed with `AvailabilityZoneId`: zone names (`us-east-1a`) map to different physical zones in
+ * different accounts, and HTTP API VPC links work only in some zone IDs (API Gateway Developer Guide, "Set up
+ * VPC links for HTTP APIs", availability table; the config check refuses other IDs).
  */
 export class Network extends Construct {
   readonly vpc: ec2.Vpc;
   readonly flowLogGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, props: NetworkProps = {}) {
+  constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const cidr = props.cidr ?? '10.0.0.0/16';
-    const publicSubnets = props.publicSubnets ?? ['10.0.1.0/24', '10.0.2.0/24'];
-    const privateSubnets = props.privateSubnets ?? ['10.0.10.0/24', '10.0.11.0/24'];
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      ipAddresses: new FixedSubnetCidrs(cidr, {
-        [PUBLIC_SUBNETS]: publicSubnets,
-        [PRIVATE_SUBNETS]: privateSubnets,
+      ipAddresses: new FixedSubnetCidrs(props.cidr, {
+        [PUBLIC_SUBNETS]: props.publicSubnets,
+        [PRIVATE_SUBNETS]: props.privateSubnets,
       }),
       maxAzs: 2,
       natGateways: 2,
@@ -46,9 +49,12 @@ export class Network extends Construct {
         { name: PRIVATE_SUBNETS, subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
       ],
     });
+    for (const subnets of [this.vpc.publicSubnets, this.vpc.privateSubnets]) {
+      subnets.forEach((subnet, i) => placeByZoneId(subnet, props.availabilityZoneIds[i]));
+    }
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      retention: props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.flowLogRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.vpc.addFlowLog('FlowLog', {
@@ -56,11 +62,13 @@ export class Network extends Construct {
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
   }
+}
 
-  /** Ids of the NAT gateways, AZ-a then AZ-b (for the platform's NAT alarms). */
-  get natGatewayIds(): string[] {
-    return natGatewayIds(this.vpc);
-  }
+/** Replaces the subnet's zone name (`Fn::Select`/`Fn::GetAZs`) with the zone ID. */
+function placeByZoneId(subnet: ec2.ISubnet, zoneId: string): void {
+  const cfn = subnet.node.defaultChild as ec2.CfnSubnet;
+  cfn.addPropertyDeletionOverride('AvailabilityZone');
+  cfn.addPropertyOverride('AvailabilityZoneId', zoneId);
 }
 
 /**

@@ -17,6 +17,7 @@ export class NetworkStack extends Stack {
     const n = props.config.network;
     this.network = new Network(this, 'Network', {
       cidr: n.cidr,
+      availabilityZoneIds: n.availabilityZoneIds,
       publicSubnets: [n.publicSubnets[0], n.publicSubnets[1]],
       privateSubnets: [n.privateSubnets[0], n.privateSubnets[1]],
       flowLogRetention: retentionDays(props.config.logRetentionDays),

@@ -10,7 +10,7 @@ import { AlarmTopic } from '../monitoring/alarm-topic';
 import { PipelineEvents } from '../monitoring/pipeline-events';
 import { PlatformMonitoring } from '../monitoring/platform-monitoring';
 import { natGatewayIds } from '../network/network';
-import { ReleasePointers } from '../project/release-pointers';
+import { ServiceLinkedRoles } from '../cluster/service-linked-roles';
 import type { ParsedConfig } from '../config/schema';
 import type { SharedResources } from './project-stack';
 import { retentionDays } from './retention';
@@ -19,9 +19,6 @@ export interface PlatformStackProps extends StackProps {
   readonly config: ParsedConfig;
   readonly vpc: ec2.IVpc;
 }
-
-/** ECS host port range Docker assigns with dynamic host ports in bridge mode. */
-export const DYNAMIC_HOST_PORTS = ec2.Port.tcpRange(32768, 65535);
 
 /**
  * The shared platform every project runs on: the ECS cluster, the internal ALB and the HTTP API in front of it.
@@ -33,7 +30,7 @@ export class PlatformStack extends Stack {
   readonly api: HttpApiGateway;
   readonly verifySecurityGroup: ec2.SecurityGroup;
   readonly alarms: AlarmTopic;
-  readonly releasePointers: ReleasePointers;
+  readonly serviceLinkedRoles: ServiceLinkedRoles;
   readonly webhook: WebhookEndpoint;
   readonly pipelineEvents: PipelineEvents;
   readonly monitoring: PlatformMonitoring;
@@ -44,13 +41,24 @@ export class PlatformStack extends Stack {
     const names = platformNames(config);
     const retention = retentionDays(config.logRetentionDays);
 
+    // Every service-linked role first: a fresh account has none of them (README, "Deploy into an account").
+    this.serviceLinkedRoles = new ServiceLinkedRoles(this, 'ServiceLinkedRoles', { logRetention: retention });
+
     this.cluster = new EcsCluster(this, 'Cluster', {
       vpc,
       clusterName: names.clusterName,
-      ...config.cluster,
+      instanceType: config.cluster.instanceType,
+      minCapacity: config.cluster.minCapacity,
+      maxCapacity: config.cluster.maxCapacity,
+      targetCapacityPercent: config.cluster.targetCapacityPercent,
+      rootVolumeGiB: config.cluster.rootVolumeGiB,
+      execLogGroupName: names.execLogGroup,
+      logRetention: retention,
     });
+    this.cluster.node.addDependency(this.serviceLinkedRoles);
 
     this.loadBalancer = new InternalLoadBalancer(this, 'LoadBalancer', { vpc });
+    this.loadBalancer.node.addDependency(this.serviceLinkedRoles);
 
     this.api = new HttpApiGateway(this, 'Api', {
       vpc,
@@ -62,16 +70,13 @@ export class PlatformStack extends Stack {
       accessLogRetention: retention,
     });
 
-    // Only the VPC link reaches the ALB, and the ALB reaches the hosts only on the dynamic host-port range.
+    this.api.node.addDependency(this.serviceLinkedRoles);
+
+    // Only the VPC link reaches the ALB; each project stack lets the ALB reach its own tasks on their port.
     this.loadBalancer.securityGroup.connections.allowFrom(
       this.api.vpcLinkSecurityGroup,
       ec2.Port.tcp(80),
       'HTTP from the API Gateway VPC link',
-    );
-    this.loadBalancer.securityGroup.connections.allowTo(
-      this.cluster.instanceSecurityGroup,
-      DYNAMIC_HOST_PORTS,
-      'ALB to ECS tasks on dynamic host ports',
     );
 
     // The ALB admits exactly one security group: the VPC link's. The pipelines' Verify builds, which probe the
@@ -91,14 +96,12 @@ export class PlatformStack extends Stack {
     });
 
     const projects = config.projects.map((p) => ({ project: p, names: projectNames(config, p) }));
-    this.releasePointers = new ReleasePointers(this, 'ReleasePointers', {
-      parameterNames: projects.map((p) => p.names.imageTagParameter),
-    });
 
     this.webhook = new WebhookEndpoint(this, 'Webhook', {
       api: this.api.api,
       stage: this.api.stage,
       functionName: names.webhookFunctionName,
+      stateTableName: names.webhookStateTable,
       rateLimit: config.api.webhookThrottle.rateLimit,
       burstLimit: config.api.webhookThrottle.burstLimit,
       logRetention: retention,
@@ -122,6 +125,7 @@ export class PlatformStack extends Stack {
     this.pipelineEvents = new PipelineEvents(this, 'PipelineEvents', {
       functionName: names.pipelineEventsFunctionName,
       azureDevOpsUrl: azureDevOpsBaseUrl(config),
+      azureDevOpsApiVersion: config.azureDevOps.apiVersion,
       topic: this.alarms.topic,
       logRetention: retention,
       pipelines: Object.fromEntries(
@@ -129,8 +133,10 @@ export class PlatformStack extends Stack {
           n.pipeline,
           {
             project: project.name,
+            branch: project.repository.branch,
             repository: { project: project.repository.project, name: project.repository.name },
             patSecretId: n.patSecret,
+            webhookSecretId: n.webhookSecret,
           },
         ]),
       ),
@@ -175,10 +181,13 @@ export class PlatformStack extends Stack {
       cluster: this.cluster.cluster,
       capacityProviderName: this.cluster.capacityProvider.capacityProviderName,
       listener: this.loadBalancer.listener,
+      loadBalancerSecurityGroup: this.loadBalancer.securityGroup,
       loadBalancerFullName: this.loadBalancer.loadBalancer.loadBalancerFullName,
       verifySecurityGroup: this.verifySecurityGroup,
       loadBalancerDnsName: this.loadBalancer.loadBalancer.loadBalancerDnsName,
       alarmTopic: this.alarms.topic,
+      execKey: this.cluster.execKey,
+      execLogGroup: this.cluster.execLogGroup,
     };
   }
 }

@@ -25,9 +25,15 @@ export function configWith(change: (raw: Record<string, unknown>) => void): Pars
   return validateConfig(raw);
 }
 
-/** Builds the app (without cdk-nag unless asked) with cdk.json's context and no built-in CFN validation. */
+/**
+ * Builds the app (without cdk-nag unless asked) with cdk.json's context, no built-in CFN validation and no
+ * Lambda bundling (`aws:cdk:bundling-stacks`: none; templates are the same, the code asset is a placeholder).
+ */
 export function buildApp(config: ParsedConfig = seedConfig(), nag = false): BerthApp {
-  return createApp(config, { nag, appProps: { context: cdkContext() } });
+  return createApp(config, {
+    nag,
+    appProps: { context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } },
+  });
 }
 
 export function template(stack: Stack): Template {
