@@ -1,13 +1,13 @@
-import { App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
+import { Annotations, App, Tags, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PLATFORM_TAG } from './contracts';
 import { platformNames, projectNames } from './config/names';
 import type { ParsedConfig } from './config/schema';
+import { alertsWarning } from './monitoring/alert-channels';
 import { NetworkStack } from './stacks/network-stack';
 import { PlatformStack } from './stacks/platform-stack';
 import { ProjectStack } from './stacks/project-stack';
 import { UNTAGGABLE } from './stacks/untaggable';
-
 
 export interface BerthApp {
   readonly app: App;
@@ -44,6 +44,9 @@ export function createApp(config: ParsedConfig, options: CreateAppOptions = {}):
     vpc: network.network.vpc,
     description: 'Berth platform: ECS cluster, internal ALB, HTTP API, webhook, monitoring',
   });
+
+  const noDestination = alertsWarning(config);
+  if (noDestination) Annotations.of(platform).addWarningV2('berth:no-alert-destination', noDestination);
 
   const projects = new Map<string, ProjectStack>();
   for (const project of config.projects) {

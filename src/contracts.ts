@@ -195,6 +195,8 @@ export const BUILD_ENV = {
   pat: 'AZURE_DEVOPS_PAT',
   /** Checkout: `true` to allow an `http://` Azure DevOps Server URL (the PAT then travels in clear). */
   allowInsecureHttp: 'ALLOW_INSECURE_HTTP',
+  /** Checkout: PEM certificates of a private certificate authority to trust for the Azure DevOps Server URL. */
+  caBundle: 'AZURE_DEVOPS_CA_PEM',
   /** Test: the shell command that runs the tests. */
   testCommand: 'TEST_COMMAND',
   /** Build: `<account>.dkr.ecr.<region>.amazonaws.com/<repository>`. */
@@ -208,8 +210,11 @@ export const BUILD_ENV = {
   buildContext: 'BUILD_CONTEXT',
   /** Build: build arguments as a JSON object of strings (not for secrets). */
   buildArgs: 'BUILD_ARGS',
-  /** Build: the release log parameter; its value is the last released commit (layer cache source). */
-  releaseLogParameter: 'RELEASE_LOG_PARAMETER',
+  /**
+   * Build: the last released commit (`none` before the first release), resolved by CodeBuild from the release
+   * log parameter when the build starts; its image is the layer cache source.
+   */
+  lastRelease: 'LAST_RELEASE',
 } as const;
 
 /** The environment variable holding the webhook's per-project settings (JSON, see {@link WebhookProjectSettings}). */
@@ -227,6 +232,17 @@ export interface WebhookProjectSettings {
   readonly branch: string;
 }
 export type WebhookProjects = Readonly<Record<string, WebhookProjectSettings>>;
+
+/**
+ * The environment variable naming the webhook's DynamoDB table, where it keeps, per project and branch, the highest
+ * Azure DevOps `pushId` it started a release for (so an older push delivered late never releases over a newer one).
+ */
+export const WEBHOOK_STATE_TABLE_ENV = 'WEBHOOK_STATE_TABLE';
+/**
+ * The table's partition key (type String), valued `<project>#<branch>`; no sort key. The webhook writes the
+ * attributes `lastPushId` (Number), `lastCommit` and `updatedAt` (String) with a conditional UpdateItem.
+ */
+export const WEBHOOK_STATE_KEY = 'pk';
 
 /** Environment of the pipeline-events function. */
 export const PIPELINE_EVENTS_ENV = {
@@ -263,3 +279,40 @@ export const REPOSITORY_ID_JSON_KEY = 'repositoryId';
 export const PLATFORM_TAG = 'berth:platform';
 /** Tag every project resource carries, valued with the project's name. */
 export const PROJECT_TAG = 'berth:project';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Alerts (chat channels)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The alerts function's contract with the infrastructure and the CLI (`berth alerts`):
+ * - `channelsEnv`: the environment variable listing the chat channels, JSON `[{"name", "type", "secretId"}]`
+ *   ({@link AlertChannelSettings}); each secret's value is `{"url": "<incoming webhook URL>"}` (`""` until set);
+ * - `channelAttribute`: the SNS message attribute (String) that addresses one channel by name: the function then
+ *   posts to that channel only and e-mail subscriptions filter the message out (`berth alerts test <channel>`);
+ * - `metrics`: a Count of 1 per channel and message, in {@link METRICS_NAMESPACE}, emitted twice: with the dimensions
+ *   `service` (the function name) and `channelDimension` (the channel name), and with `service` alone (the sum over
+ *   all channels, which the alerts-undelivered alarm watches).
+ */
+export const ALERTS = {
+  channelsEnv: 'ALERT_CHANNELS',
+  channelAttribute: 'berth-channel',
+  channelDimension: 'Channel',
+  metrics: {
+    /** The chat service accepted the message. */
+    delivered: 'AlertDelivered',
+    /** The message was not delivered: refused, failed after bounded retries, or the URL was unreadable or invalid. */
+    failed: 'AlertDeliveryFailed',
+    /** Not sent: the channel's secret still holds an empty URL (`berth alerts set-webhook` was not run). */
+    notSet: 'AlertChannelNotSet',
+  },
+} as const;
+
+/** One chat channel as the alerts function knows it (an element of `ALERTS.channelsEnv`). */
+export interface AlertChannelSettings {
+  /** The channel's name in berth.yaml (`alerts.chat[].name`). */
+  readonly name: string;
+  readonly type: 'slack' | 'teams';
+  /** Name or ARN of the secret `<prefix>/alerts/<name>` holding `{"url": "..."}`. */
+  readonly secretId: string;
+}

@@ -25,7 +25,10 @@ function runApp(env: Record<string, string>) {
 
 describe('the CDK app', () => {
   it('synthesizes every stack with no AWS credentials, profile or region in the environment', () => {
-    const r = runApp({ CDK_CONTEXT_JSON: JSON.stringify(cdkContext()) });
+    // Bundling is not what this pins (the functions' own tests bundle them): skipped, as in every other test.
+    const r = runApp({
+      CDK_CONTEXT_JSON: JSON.stringify({ ...cdkContext(), 'aws:cdk:bundling-stacks': [] }),
+    });
     expect(r.stderr).not.toMatch(/credential|Need to perform AWS calls/i);
     expect(r.status).toBe(0);
     expect(r.templates.sort()).toEqual(
@@ -57,9 +60,12 @@ describe('the CDK app', () => {
     const assembly = app.synth();
     const report = JSON.parse(readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
     const violations = (report.pluginReports ?? []).flatMap(
-      (p: { violations?: unknown[] }) => p.violations ?? [],
+      (p: { violations?: { ruleName: string }[] }) => p.violations ?? [],
     );
-    expect(violations).toEqual([]);
+    // The seed has no alert destination on purpose (it names no one's e-mail): that warning, and only it, stays.
+    expect(violations.map((v: { ruleName: string }) => v.ruleName)).toEqual([
+      'Annotation::berth:no-alert-destination',
+    ]);
 
     const reasons: string[] = [];
     for (const node of app.node.findAll()) {

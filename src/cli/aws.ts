@@ -1,6 +1,8 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
@@ -8,41 +10,56 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { ParsedConfig } from '../config/schema';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { CliError } from './errors';
 
 /**
- * The AWS side of the CLI: the two clients (made by a factory the tests replace), the few calls the
- * commands make, and the translation of SDK errors into sentences that say what to do.
+ * The AWS side of the CLI: the clients (made by a factory the tests replace), the few calls several commands
+ * make, and the translation of SDK errors into sentences that say what to do. The region is always the config's
+ * (see `region.ts`).
  */
 
 export interface AwsClients {
   readonly cloudFormation: CloudFormationClient;
   readonly secretsManager: SecretsManagerClient;
-  /** `berth status`'s clients; a factory may leave them out, and `status` then makes default ones. */
+  /** The other commands' clients; a factory may leave them out, and the context then makes default ones. */
   readonly codePipeline?: CodePipelineClient;
   readonly ecs?: ECSClient;
   readonly elbv2?: ElasticLoadBalancingV2Client;
   readonly cloudWatch?: CloudWatchClient;
+  readonly cloudWatchLogs?: CloudWatchLogsClient;
+  readonly ssm?: SSMClient;
+  readonly ecr?: ECRClient;
+  /** `berth alerts test` publishes to the alarm topic. */
+  readonly sns?: SNSClient;
 }
+
+export type AllAwsClients = { readonly [K in keyof AwsClients]-?: NonNullable<AwsClients[K]> };
 
 export type AwsClientFactory = (region: string) => AwsClients;
 
-export const defaultAwsClients: AwsClientFactory = (region) => ({
-  cloudFormation: new CloudFormationClient({ region }),
-  secretsManager: new SecretsManagerClient({ region }),
-  codePipeline: new CodePipelineClient({ region }),
-  ecs: new ECSClient({ region }),
-  elbv2: new ElasticLoadBalancingV2Client({ region }),
-  cloudWatch: new CloudWatchClient({ region }),
-});
+export const defaultAwsClients: AwsClientFactory = (region) => withDefaultClients({}, region);
 
-/** The region the CLI talks to: `AWS_REGION` when set, else the config's `region`. */
-export function awsRegion(
-  config: Pick<ParsedConfig, 'region'>,
-  env: Record<string, string | undefined>,
-): string {
-  return env.AWS_REGION || config.region;
+/** `clients`, with a default SDK client (default credential chain) for each one it lacks. */
+export function withDefaultClients(clients: Partial<AwsClients>, region: string): AllAwsClients {
+  return {
+    cloudFormation: clients.cloudFormation ?? new CloudFormationClient({ region }),
+    secretsManager: clients.secretsManager ?? new SecretsManagerClient({ region }),
+    codePipeline: clients.codePipeline ?? new CodePipelineClient({ region }),
+    ecs: clients.ecs ?? new ECSClient({ region }),
+    elbv2: clients.elbv2 ?? new ElasticLoadBalancingV2Client({ region }),
+    cloudWatch: clients.cloudWatch ?? new CloudWatchClient({ region }),
+    cloudWatchLogs: clients.cloudWatchLogs ?? new CloudWatchLogsClient({ region }),
+    ssm: clients.ssm ?? new SSMClient({ region }),
+    ecr: clients.ecr ?? new ECRClient({ region }),
+    sns: clients.sns ?? new SNSClient({ region }),
+  };
+}
+
+/** A stack parameter's current value (`ImageTag`, `RestartNonce`); undefined when the stack has no such parameter. */
+export function stackParameter(stack: Stack, key: string): string | undefined {
+  return stack.Parameters?.find((p) => p.ParameterKey === key)?.ParameterValue;
 }
 
 export const DEPLOY_HINT = 'run `npx cdk deploy --all` first';
@@ -182,7 +199,7 @@ export function translateAwsError(
   }
   const detail = errorMessage(e) || name || 'unknown error';
   return new CliError(
-    `The AWS call ${ctx.action} on ${ctx.resource} in ${ctx.region} failed (${name && name !== detail ? `${name}: ` : ''}${detail}): check the region (AWS_REGION) and your network, then try again.`,
+    `The AWS call ${ctx.action} on ${ctx.resource} in ${ctx.region} failed (${name && name !== detail ? `${name}: ` : ''}${detail}): check that the platform is deployed in ${ctx.region} (region in berth.yaml) and your network, then try again.`,
     'aws-error',
   );
 }
@@ -201,13 +218,13 @@ function secretMissing(secretName: string, where: { region: string; stack: strin
   );
 }
 
-function errorName(e: unknown): string {
+export function errorName(e: unknown): string {
   return typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string'
     ? (e as { name: string }).name
     : '';
 }
 
-function errorMessage(e: unknown): string {
+export function errorMessage(e: unknown): string {
   return typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'
     ? (e as { message: string }).message
     : '';

@@ -1,15 +1,20 @@
-import { z } from 'zod';
+import type { Subscription, SubscriptionInput } from '../shared/azure-devops';
 
 /**
- * A small client for the few Azure DevOps REST calls the CLI makes (api-version 7.1): project and
- * repository lookup, and service hook subscriptions. Every call goes to the configured base URL
- * (`https://dev.azure.com/<org>` or an Azure DevOps Server collection URL), authenticates with Basic
- * `base64(":" + PAT)`, and gives up after a timeout. Failures come back as `AzureDevOpsError`, which
- * carries the HTTP status and Azure DevOps' own `message`, never a request header or body.
+ * What `berth connect` adds to the shared Azure DevOps client (src/shared/azure-devops.ts): the one kind of service
+ * hook subscription Berth makes, the marker that recognizes Berth's own subscriptions, and the body it sends.
  */
 
-export const API_VERSION = '7.1';
-export const DEFAULT_TIMEOUT_MS = 30_000;
+export {
+  AzureDevOpsClient,
+  AzureDevOpsError,
+  CONNECT_PAT_SCOPES,
+  PIPELINE_PAT_SCOPES,
+  listScopes,
+  type AzureDevOpsProject,
+  type AzureDevOpsRepository,
+  type Subscription,
+} from '../shared/azure-devops';
 
 /** The publisher, event and consumer of the one kind of subscription Berth makes. */
 export const SUBSCRIPTION_KIND = {
@@ -20,7 +25,20 @@ export const SUBSCRIPTION_KIND = {
   consumerActionId: 'httpRequest',
 } as const;
 
-export interface SubscriptionBody {
+/**
+ * The header that marks a subscription as Berth's, for one project: `X-Berth-Project: <prefix>/<project>`. It sits
+ * in the subscription's `httpHeaders` (one `Key:value` per line), so Azure DevOps also sends it with every delivery;
+ * that is fine, it is not a secret. It is how `connect` finds its own subscription again whatever URL, branch or
+ * repository it points at (after `api.domain` is added, every URL changes).
+ */
+export const MARKER_HEADER = 'X-Berth-Project';
+
+/** The marker's value for a project: `<prefix>/<project>`. */
+export function markerValue(prefix: string, project: string): string {
+  return `${prefix}/${project}`;
+}
+
+export interface SubscriptionBody extends SubscriptionInput {
   readonly publisherId: typeof SUBSCRIPTION_KIND.publisherId;
   readonly eventType: typeof SUBSCRIPTION_KIND.eventType;
   readonly resourceVersion: typeof SUBSCRIPTION_KIND.resourceVersion;
@@ -35,189 +53,11 @@ export interface SubscriptionBody {
     readonly url: string;
     readonly basicAuthUsername: string;
     readonly basicAuthPassword: string;
+    readonly httpHeaders: string;
     readonly resourceDetailsToSend: 'all';
     readonly messagesToSend: 'none';
     readonly detailedMessagesToSend: 'none';
   };
-}
-
-const projectSchema = z.looseObject({ id: z.string().min(1), name: z.string() });
-const repositorySchema = z.looseObject({
-  id: z.string().min(1),
-  name: z.string(),
-  project: z.looseObject({ id: z.string(), name: z.string() }).optional(),
-});
-const subscriptionSchema = z.looseObject({
-  id: z.string().min(1),
-  status: z.string().optional(),
-  publisherId: z.string().optional(),
-  eventType: z.string().optional(),
-  consumerId: z.string().optional(),
-  consumerActionId: z.string().optional(),
-  publisherInputs: z.record(z.string(), z.unknown()).optional(),
-  consumerInputs: z.record(z.string(), z.unknown()).optional(),
-});
-const subscriptionListSchema = z.looseObject({
-  count: z.number().optional(),
-  value: z.array(subscriptionSchema),
-});
-
-export type AzureDevOpsProject = z.infer<typeof projectSchema>;
-export type AzureDevOpsRepository = z.infer<typeof repositorySchema>;
-export type Subscription = z.infer<typeof subscriptionSchema>;
-
-/**
- * Why a call failed. `status` is the HTTP status (401 also stands for a sign-in page or redirect, which is
- * how Azure DevOps answers a bad token on some routes); `kind` says whether an answer came at all.
- */
-export class AzureDevOpsError extends Error {
-  constructor(
-    readonly kind: 'http' | 'network' | 'timeout' | 'bad-response',
-    readonly status: number | undefined,
-    /** Azure DevOps' `message` from the error body, when it sent one. */
-    readonly serverMessage: string | undefined,
-    /** What was asked, e.g. `GET /_apis/projects/Finance`: a path without the query, never a header. */
-    readonly request: string,
-    detail: string,
-  ) {
-    super(detail);
-    this.name = 'AzureDevOpsError';
-  }
-}
-
-export interface AzureDevOpsClientOptions {
-  /** `https://dev.azure.com/<org>` or a collection URL, without a trailing slash. */
-  readonly baseUrl: string;
-  readonly pat: string;
-  /** Default: the global fetch. Tests pass one that reaches a local fake. */
-  readonly fetch?: typeof fetch;
-  /** Per request. Default 30 s. */
-  readonly timeoutMs?: number;
-}
-
-export class AzureDevOpsClient {
-  private readonly baseUrl: string;
-  private readonly auth: string;
-  private readonly fetchFn: typeof fetch;
-  private readonly timeoutMs: number;
-
-  constructor(opts: AzureDevOpsClientOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.auth = `Basic ${Buffer.from(`:${opts.pat}`).toString('base64')}`;
-    this.fetchFn = opts.fetch ?? fetch;
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  }
-
-  /** GET `/_apis/projects/{name}`: the project's GUID. */
-  async getProject(name: string): Promise<AzureDevOpsProject> {
-    return projectSchema.parse(await this.call('GET', `/_apis/projects/${enc(name)}`));
-  }
-
-  /** GET `/{project}/_apis/git/repositories/{nameOrId}`: the repository's GUID. */
-  async getRepository(project: string, nameOrId: string): Promise<AzureDevOpsRepository> {
-    return repositorySchema.parse(
-      await this.call('GET', `/${enc(project)}/_apis/git/repositories/${enc(nameOrId)}`),
-    );
-  }
-
-  /** The organization's Web Hooks subscriptions for `git.push`. */
-  async listPushWebhookSubscriptions(): Promise<Subscription[]> {
-    const query = {
-      publisherId: SUBSCRIPTION_KIND.publisherId,
-      eventType: SUBSCRIPTION_KIND.eventType,
-      consumerId: SUBSCRIPTION_KIND.consumerId,
-      consumerActionId: SUBSCRIPTION_KIND.consumerActionId,
-    };
-    return subscriptionListSchema.parse(await this.call('GET', '/_apis/hooks/subscriptions', query)).value;
-  }
-
-  async createSubscription(body: SubscriptionBody): Promise<Subscription> {
-    return subscriptionSchema.parse(await this.call('POST', '/_apis/hooks/subscriptions', {}, body));
-  }
-
-  /** PUT replaces the whole subscription; Azure DevOps masks the stored password on GET, so send it again. */
-  async replaceSubscription(id: string, body: SubscriptionBody & { status?: string }): Promise<Subscription> {
-    return subscriptionSchema.parse(
-      await this.call('PUT', `/_apis/hooks/subscriptions/${enc(id)}`, {}, { id, ...body }),
-    );
-  }
-
-  private async call(
-    method: 'GET' | 'POST' | 'PUT',
-    path: string,
-    query: Record<string, string> = {},
-    body?: unknown,
-  ): Promise<unknown> {
-    const request = `${method} ${path}`;
-    const params = new URLSearchParams({ ...query, 'api-version': API_VERSION });
-    const url = `${this.baseUrl}${path}?${params.toString()}`;
-    const headers: Record<string, string> = {
-      Authorization: this.auth,
-      Accept: 'application/json',
-      // Ask for a 401 instead of a redirect to the sign-in page when the token is refused.
-      'X-TFS-FedAuthRedirect': 'Suppress',
-    };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-
-    let res: Response;
-    try {
-      res = await this.fetchFn(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-        throw new AzureDevOpsError(
-          'timeout',
-          undefined,
-          undefined,
-          request,
-          `no answer within ${seconds(this.timeoutMs)}`,
-        );
-      }
-      const reason = err.cause?.code ?? err.cause?.message ?? err.message;
-      throw new AzureDevOpsError('network', undefined, undefined, request, reason);
-    }
-
-    const text = await readText(res, request, this.timeoutMs);
-    const contentType = res.headers.get('content-type') ?? '';
-    const isJson = contentType.includes('json');
-    // A redirect, a 203 or an HTML page instead of JSON is Azure DevOps' sign-in page: the token was refused.
-    if ((res.status >= 300 && res.status < 400) || res.status === 203 || (res.ok && !isJson)) {
-      throw new AzureDevOpsError(
-        'http',
-        401,
-        undefined,
-        request,
-        `answered ${res.status} with a sign-in page`,
-      );
-    }
-    if (!res.ok) {
-      const serverMessage = isJson ? errorMessage(text) : undefined;
-      throw new AzureDevOpsError(
-        'http',
-        res.status,
-        serverMessage,
-        request,
-        `answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
-      );
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new AzureDevOpsError(
-        'bad-response',
-        res.status,
-        undefined,
-        request,
-        'answered with a body that is not JSON',
-      );
-    }
-  }
 }
 
 /**
@@ -231,7 +71,7 @@ export function branchFilter(branch: string): string {
   return branch;
 }
 
-/** The subscription body Berth sends, for create and update alike. */
+/** The subscription body Berth sends, for create and update alike. `marker` is {@link markerValue}'s. */
 export function subscriptionBody(args: {
   projectId: string;
   repositoryId: string;
@@ -239,6 +79,7 @@ export function subscriptionBody(args: {
   url: string;
   username: string;
   password: string;
+  marker: string;
 }): SubscriptionBody {
   return {
     ...SUBSCRIPTION_KIND,
@@ -251,6 +92,7 @@ export function subscriptionBody(args: {
       url: args.url,
       basicAuthUsername: args.username,
       basicAuthPassword: args.password,
+      httpHeaders: `${MARKER_HEADER}:${args.marker}`,
       resourceDetailsToSend: 'all',
       messagesToSend: 'none',
       detailedMessagesToSend: 'none',
@@ -258,62 +100,89 @@ export function subscriptionBody(args: {
   };
 }
 
+/** The headers of a subscription's `httpHeaders` input (`Key:value` per line), names lower-cased. */
+export function parseHttpHeaders(text: string | undefined): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const line of (text ?? '').split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return headers;
+}
+
+function isOurKind(s: Subscription): boolean {
+  return (
+    (s.publisherId ?? SUBSCRIPTION_KIND.publisherId) === SUBSCRIPTION_KIND.publisherId &&
+    (s.eventType ?? SUBSCRIPTION_KIND.eventType) === SUBSCRIPTION_KIND.eventType &&
+    (s.consumerId ?? SUBSCRIPTION_KIND.consumerId) === SUBSCRIPTION_KIND.consumerId &&
+    (s.consumerActionId ?? SUBSCRIPTION_KIND.consumerActionId) === SUBSCRIPTION_KIND.consumerActionId
+  );
+}
+
+export interface BerthSubscriptions {
+  /** The one to keep and update: marked for this project (an enabled one and the one on the repository first). */
+  readonly keep?: Subscription;
+  /** Other subscriptions marked for this project: stale duplicates, to delete. */
+  readonly stale: readonly Subscription[];
+  /**
+   * Subscriptions made before the marker existed: no marker, but sending to this project's webhook path
+   * (`.../webhook/<project>`, whatever the host) for the same repository. The first is adopted when no marked one
+   * exists; the others are left alone (they carry no proof they are Berth's) and reported.
+   */
+  readonly unmarked: readonly Subscription[];
+}
+
 /**
- * Berth's subscriptions among `subs`: those of our kind whose consumer URL is `url` (each project has its own
- * webhook path, so the URL names the project). The one for `repositoryId` comes first, so a repeat run updates it.
+ * Finds Berth's subscriptions for one project among `subs` by the marker header (and, for subscriptions made by
+ * earlier versions, by webhook path and repository), never by the full URL.
  */
-export function findOurSubscriptions(
+export function findBerthSubscriptions(
   subs: readonly Subscription[],
-  url: string,
-  repositoryId: string,
-): Subscription[] {
-  const norm = (u: unknown) => (typeof u === 'string' ? u.replace(/\/+$/, '') : undefined);
-  const ours = subs.filter(
-    (s) =>
-      (s.publisherId ?? SUBSCRIPTION_KIND.publisherId) === SUBSCRIPTION_KIND.publisherId &&
-      (s.eventType ?? SUBSCRIPTION_KIND.eventType) === SUBSCRIPTION_KIND.eventType &&
-      (s.consumerId ?? SUBSCRIPTION_KIND.consumerId) === SUBSCRIPTION_KIND.consumerId &&
-      norm(s.consumerInputs?.url) === norm(url),
+  find: { marker: string; webhookPath: string; repositoryId: string },
+): BerthSubscriptions {
+  const ofKind = subs.filter(isOurKind);
+  const marked = ofKind.filter(
+    (s) => parseHttpHeaders(s.consumerInputs?.httpHeaders).get(MARKER_HEADER.toLowerCase()) === find.marker,
   );
   const sameRepo = (s: Subscription) =>
-    String(s.publisherInputs?.repository ?? '').toLowerCase() === repositoryId.toLowerCase();
-  return [...ours.filter(sameRepo), ...ours.filter((s) => !sameRepo(s))];
-}
-
-/** Azure DevOps error bodies: `{"$id":"1","innerException":null,"message":"...","typeName":"...",...}`. */
-function errorMessage(text: string): string | undefined {
-  try {
-    const body = JSON.parse(text) as { message?: unknown; value?: { Message?: unknown } };
-    if (typeof body.message === 'string' && body.message.trim()) return body.message.trim();
-    if (typeof body.value?.Message === 'string') return body.value.Message.trim();
-  } catch {
-    // not JSON after all
-  }
-  return undefined;
-}
-
-async function readText(res: Response, request: string, timeoutMs: number): Promise<string> {
-  try {
-    return await res.text();
-  } catch (e) {
-    const name = (e as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new AzureDevOpsError(
-        'timeout',
-        undefined,
-        undefined,
-        request,
-        `no answer within ${seconds(timeoutMs)}`,
-      );
+    (s.publisherInputs?.repository ?? '').toLowerCase() === find.repositoryId.toLowerCase();
+  const rank = (s: Subscription) => (sameRepo(s) ? 0 : 2) + (s.status === 'enabled' ? 0 : 1);
+  const ordered = [...marked].sort((a, b) => rank(a) - rank(b));
+  const path = `/${find.webhookPath.replace(/^\/+|\/+$/g, '')}`;
+  const unmarked = ofKind.filter((s) => {
+    if (
+      marked.includes(s) ||
+      parseHttpHeaders(s.consumerInputs?.httpHeaders).has(MARKER_HEADER.toLowerCase())
+    ) {
+      return false;
     }
-    return '';
-  }
+    let pathname: string;
+    try {
+      pathname = new URL(s.consumerInputs?.url ?? '').pathname.replace(/\/+$/, '');
+    } catch {
+      return false;
+    }
+    return pathname.endsWith(path) && sameRepo(s);
+  });
+  return { keep: ordered[0], stale: ordered.slice(1), unmarked };
 }
 
-function enc(s: string): string {
-  return encodeURIComponent(s);
-}
-
-function seconds(ms: number): string {
-  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+/** The fields of an existing subscription that differ from `body` (the password cannot be compared: it is masked). */
+export function changedFields(existing: Subscription, body: SubscriptionBody): string[] {
+  const changes: string[] = [];
+  const p = existing.publisherInputs ?? {};
+  const c = existing.consumerInputs ?? {};
+  if ((p.projectId ?? '').toLowerCase() !== body.publisherInputs.projectId.toLowerCase())
+    changes.push('project');
+  if ((p.repository ?? '').toLowerCase() !== body.publisherInputs.repository.toLowerCase())
+    changes.push('repository');
+  if ((p.branch ?? '') !== body.publisherInputs.branch) changes.push('branch');
+  if ((c.url ?? '').replace(/\/+$/, '') !== body.consumerInputs.url.replace(/\/+$/, '')) changes.push('url');
+  if ((c.basicAuthUsername ?? '') !== body.consumerInputs.basicAuthUsername) changes.push('username');
+  if ((c.httpHeaders ?? '').trim() !== body.consumerInputs.httpHeaders) changes.push('marker');
+  if ((existing.resourceVersion ?? body.resourceVersion) !== body.resourceVersion)
+    changes.push('resourceVersion');
+  if (existing.status !== undefined && existing.status !== 'enabled') changes.push('status');
+  return changes;
 }

@@ -1,9 +1,10 @@
 import type { ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load';
 import type { ParsedConfig, ParsedProject } from '../config/schema';
-import { awsRegion, defaultAwsClients, type AwsClientFactory, type AwsClients } from './aws';
+import { defaultAwsClients, withDefaultClients, type AllAwsClients, type AwsClientFactory } from './aws';
 import { usageError } from './errors';
 import type { CliIO, Output } from './output';
+import { checkRegion } from './region';
 
 /** What `runCli` can be handed instead of the real thing (tests pass mocks). */
 export interface CliDeps {
@@ -13,6 +14,12 @@ export interface CliDeps {
   readonly fetch?: typeof fetch;
   /** Per Azure DevOps request. Default 30 s. */
   readonly azureDevOpsTimeoutMs?: number;
+  /** Waits between polls (`logs --follow`, `rollback`, `run`). Default: a timer that `signal` cuts short. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The clock of the polling commands. Default: Date.now. */
+  readonly now?: () => number;
+  /** Aborted when the user presses Ctrl-C during `logs --follow`. Default: the process's SIGINT. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** What a command gets: the streams, the output, the parsed flags and lazy access to config and clients. */
@@ -22,15 +29,26 @@ export interface CommandContext {
   readonly configFile: string;
   readonly fetch: typeof fetch;
   readonly azureDevOpsTimeoutMs: number | undefined;
+  /** The arguments after `--` (the command of `exec` and `run`), exactly as given. */
+  readonly rest: readonly string[];
+  /** Whether `--` was given at all. */
+  readonly hasRest: boolean;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  now(): number;
+  /** A signal aborted by Ctrl-C; asking for it makes Ctrl-C end the command normally instead of the process. */
+  interrupt(): AbortSignal;
   /** Loads and validates the config once; a bad file is a usage error that lists the problems. */
   config(): ParsedConfig;
   /** The configured project called `name`; a missing or unknown name is a usage error listing the projects. */
   project(name: string | undefined, usage: string): ParsedProject;
-  /** The region (`AWS_REGION` or the config's) and the AWS clients for it. */
-  aws(): { region: string; clients: AwsClients };
+  /**
+   * The config's region and the AWS clients for it. A region set in the environment or the AWS profile that
+   * differs from the config's is a usage error (see `region.ts`).
+   */
+  aws(): { region: string; clients: AllAwsClients };
 }
 
-/** A subcommand. `main` dispatches through a map of these, so `plan`, `status`, ... slot in beside them. */
+/** A subcommand. `main` dispatches through a map of these. */
 export interface Command {
   readonly name: string;
   /** `berth connect <project>`: the first line of its help. */
@@ -41,12 +59,20 @@ export interface Command {
   readonly description: string;
   /** Flags of its own, besides the global `--config`, `--json` and `--help`. */
   readonly options?: ParseArgsConfig['options'];
-  run(ctx: CommandContext, positionals: string[], values: Record<string, unknown>): Promise<void>;
+  /** Resolves with nothing (exit 0) or with the exit code to use (`run` passes the container's on). */
+  run(ctx: CommandContext, positionals: string[], values: Record<string, unknown>): Promise<void | number>;
 }
 
-export function makeContext(io: CliIO, out: Output, configFile: string, deps: CliDeps): CommandContext {
+export function makeContext(
+  io: CliIO,
+  out: Output,
+  configFile: string,
+  deps: CliDeps,
+  rest: { args: readonly string[]; given: boolean } = { args: [], given: false },
+): CommandContext {
   let config: ParsedConfig | undefined;
-  let clients: { region: string; clients: AwsClients } | undefined;
+  let clients: { region: string; clients: AllAwsClients } | undefined;
+  let interrupt: AbortSignal | undefined = deps.interrupt;
   const makeAws = deps.aws ?? defaultAwsClients;
 
   const ctx: CommandContext = {
@@ -55,6 +81,18 @@ export function makeContext(io: CliIO, out: Output, configFile: string, deps: Cl
     configFile,
     fetch: deps.fetch ?? fetch,
     azureDevOpsTimeoutMs: deps.azureDevOpsTimeoutMs,
+    rest: rest.args,
+    hasRest: rest.given,
+    sleep: deps.sleep ?? defaultSleep,
+    now: deps.now ?? Date.now,
+    interrupt() {
+      if (!interrupt) {
+        const controller = new AbortController();
+        process.once('SIGINT', () => controller.abort());
+        interrupt = controller.signal;
+      }
+      return interrupt;
+    },
     config() {
       if (!config) {
         try {
@@ -86,11 +124,25 @@ export function makeContext(io: CliIO, out: Output, configFile: string, deps: Cl
     },
     aws() {
       if (!clients) {
-        const region = awsRegion(ctx.config(), io.env);
-        clients = { region, clients: makeAws(region) };
+        const region = checkRegion(ctx.config().region, configFile, io.env);
+        clients = { region, clients: withDefaultClients(makeAws(region), region) };
       }
       return clients;
     },
   };
   return ctx;
+}
+
+/** setTimeout as a promise that an aborted `signal` resolves at once (the caller then checks the signal). */
+export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

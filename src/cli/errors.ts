@@ -29,6 +29,20 @@ export type ErrorCode =
   | 'azure-devops-unreachable'
   | 'azure-devops-error'
   | 'subscription-refused'
+  | 'region-mismatch'
+  | 'not-released'
+  | 'nothing-to-roll-back'
+  | 'unknown-commit'
+  | 'image-missing'
+  | 'exec-disabled'
+  | 'plugin-missing'
+  | 'no-running-task'
+  | 'unknown-stage'
+  | 'log-group-missing'
+  | 'pipeline-failed'
+  | 'pipeline-timeout'
+  | 'task-failed'
+  | 'session-failed'
   | 'internal';
 
 export class CliError extends Error {

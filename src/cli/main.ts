@@ -1,42 +1,66 @@
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { configPath } from '../config/load';
+import { alertsCommand } from './commands/alerts';
 import { connectCommand, PAT_ENV } from './commands/connect';
+import { execCommand } from './commands/exec';
+import { logsCommand } from './commands/logs';
 import { planCommand } from './commands/plan';
+import { redeployCommand } from './commands/redeploy';
+import { releasesCommand } from './commands/releases';
+import { rollbackCommand } from './commands/rollback';
+import { runCommand } from './commands/run';
+import { secretsCommand } from './commands/secrets';
 import { setPatCommand } from './commands/set-pat';
 import { statusCommand } from './commands/status';
 import { makeContext, type CliDeps, type Command } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, usageError } from './errors';
 import { Output, type CliIO } from './output';
+import { packageVersion } from './version';
 
 /**
  * `berth`: the command line for a deployed Berth platform. Commands live in `./commands`, one module each,
- * registered in COMMANDS below (add `plan`, `status`, ... there). Exit codes: 0 done, 1 a failure while
- * talking to AWS or Azure DevOps, 2 a usage or config problem.
+ * registered in COMMANDS below. Exit codes: 0 done, 1 a failure while talking to AWS or Azure DevOps, 2 a usage
+ * or config problem; `berth run` exits with its container's exit code.
  */
 
 export type { CliDeps } from './context';
 export type { CliIO } from './output';
 
 const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [setPatCommand, connectCommand, planCommand, statusCommand].map((c) => [c.name, c]),
+  [
+    setPatCommand,
+    connectCommand,
+    planCommand,
+    statusCommand,
+    logsCommand,
+    execCommand,
+    releasesCommand,
+    rollbackCommand,
+    redeployCommand,
+    runCommand,
+    secretsCommand,
+    alertsCommand,
+  ].map((c) => [c.name, c]),
 );
 
 const GLOBAL_OPTIONS = {
   config: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseArgsConfig['options'];
 
-/** Flags that would put a token on the command line (and in shell history): refused by name. */
-const SECRET_FLAG = /^--?(pat|token|password|secret)(=|$)/i;
+/** Flags that would put a token or a secret on the command line (and in shell history): refused by name. */
+const SECRET_FLAG = /^--?(pat|token|password|secret|value)(=|$)/i;
 
 /** Runs one command line in-process and returns its exit code; never throws, never calls process.exit. */
 export async function runCli(argv: string[], io: CliIO, deps: CliDeps = {}): Promise<number> {
-  const out = new Output(io, argv.includes('--json'));
+  const { own } = splitRest(argv);
+  const out = new Output(io, own.includes('--json'));
   try {
-    await dispatch(argv, io, out, deps);
-    return EXIT_OK;
+    const code = await dispatch(argv, io, out, deps);
+    return code ?? EXIT_OK;
   } catch (e) {
     out.stopSpinner();
     const err =
@@ -52,18 +76,27 @@ export async function runCli(argv: string[], io: CliIO, deps: CliDeps = {}): Pro
   }
 }
 
-async function dispatch(argv: string[], io: CliIO, out: Output, deps: CliDeps): Promise<void> {
-  const secretFlag = argv.find((a) => SECRET_FLAG.test(a));
+async function dispatch(argv: string[], io: CliIO, out: Output, deps: CliDeps): Promise<number | void> {
+  const { own, rest, given } = splitRest(argv);
+  const secretFlag = own.find((a) => SECRET_FLAG.test(a));
   if (secretFlag) {
     const flag = secretFlag.split('=')[0];
     throw usageError(
-      `The PAT is never taken from a flag (${flag} would leave it in your shell history): set ${PAT_ENV} or answer the hidden prompt for connect, and pipe it on stdin or answer the prompt for set-pat.`,
+      /^--?(pat|token)$/i.test(flag)
+        ? `The PAT is never taken from a flag (${flag} would leave it in your shell history): set ${PAT_ENV} or answer the hidden prompt for connect, and pipe it on stdin or answer the prompt for set-pat.`
+        : `A secret value is never taken from a flag (${flag} would leave it in your shell history): \`berth secrets set <project> <NAME>\` reads it from a prompt that does not echo, or from stdin.`,
     );
   }
 
-  const name = commandName(argv);
+  if (own.includes('--version') || own.includes('-V')) {
+    const { name, version } = packageVersion();
+    out.result(version, { name, version });
+    return;
+  }
+
+  const name = commandName(own);
   if (name === undefined || name === 'help') {
-    const { positionals, values } = parse(argv, undefined);
+    const { positionals, values } = parse(own, undefined);
     const topic = name === 'help' ? positionals[1] : undefined;
     if (name === undefined && !values.help) {
       throw usageError(
@@ -85,16 +118,37 @@ async function dispatch(argv: string[], io: CliIO, out: Output, deps: CliDeps): 
 
   const cmd = COMMANDS.get(name);
   if (!cmd) throw unknownCommand(name);
-  const { positionals, values } = parse(argv, cmd);
+  const { positionals, values } = parse(own, cmd);
   if (values.help) {
     out.result(commandHelp(cmd), helpData(cmd));
     return;
   }
   const configFile =
     typeof values.config === 'string' ? path.resolve(process.cwd(), values.config) : configPath(io.env);
-  const ctx = makeContext(io, out, configFile, deps);
+  const ctx = makeContext(io, out, configFile, deps, { args: rest, given });
   // positionals[0] is the command itself.
-  await cmd.run(ctx, positionals.slice(1), values);
+  return cmd.run(ctx, positionals.slice(1), values);
+}
+
+/**
+ * The command line split at the first `--` that follows the command: Berth parses what comes before; what comes
+ * after (the command of `exec` and `run`) is passed on untouched, never read as Berth's own flags.
+ */
+export function splitRest(argv: readonly string[]): { own: string[]; rest: string[]; given: boolean } {
+  let sawCommand = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      if (sawCommand) return { own: argv.slice(0, i), rest: argv.slice(i + 1), given: true };
+      continue;
+    }
+    if (a === '--config') {
+      i++;
+      continue;
+    }
+    if (!a.startsWith('-')) sawCommand = true;
+  }
+  return { own: [...argv], rest: [], given: false };
 }
 
 /** The first argument that is neither a flag nor the value of `--config`. */
@@ -136,15 +190,13 @@ function helpData(cmd: Command) {
 }
 
 function generalHelp(): string {
-  const width = Math.max(
-    ...[...COMMANDS.values()].map((c) => c.usage.length - 'berth '.length),
-    'help [<command>]'.length,
-  );
-  const row = (left: string, right: string) => `  ${left.padEnd(width)}  ${right}`;
+  // The usage lines are long: each command on its line, its summary indented under it.
+  const row = (left: string, right: string) => `  ${left}\n      ${right}`;
   return [
     "berth: operate a deployed Berth platform's projects.",
     '',
     'Usage: berth <command> [<project>] [--config <file>] [--json]',
+    '       berth --version',
     '',
     'Commands:',
     ...[...COMMANDS.values()].map((c) => row(c.usage.replace(/^berth /, ''), c.summary)),
@@ -153,11 +205,15 @@ function generalHelp(): string {
     GLOBAL_FLAGS_HELP,
     '',
     'Environment:',
-    `  ${PAT_ENV.padEnd(23)}  connect's Azure DevOps token (otherwise a prompt that does not echo)`,
-    "  AWS_PROFILE, AWS_REGION  AWS credentials and region (region default: the config's region)",
+    `  ${PAT_ENV.padEnd(23)}  connect's Azure DevOps token (otherwise a prompt that does not echo); status checks`,
+    `  ${''.padEnd(23)}  the service hooks with it when it is set`,
+    `  ${'AWS_PROFILE'.padEnd(23)}  AWS credentials (the default chain: profile, SSO, environment keys)`,
+    `  ${'AWS_REGION'.padEnd(23)}  Berth always works in the config's region; AWS_REGION, AWS_DEFAULT_REGION or the`,
+    `  ${''.padEnd(23)}  profile's region must be unset or the same, or the command stops (exit ${EXIT_USAGE})`,
     `  ${'BERTH_CONFIG'.padEnd(23)}  the config file when --config is not given`,
     '',
-    `Exit codes: ${EXIT_OK} done, ${EXIT_FAILURE} a failure talking to AWS or Azure DevOps, ${EXIT_USAGE} a usage or config problem.`,
+    `Exit codes: ${EXIT_OK} done, ${EXIT_FAILURE} a failure talking to AWS or Azure DevOps, ${EXIT_USAGE} a usage or config problem;`,
+    "`berth run` exits with the exit code of its task's container.",
   ].join('\n');
 }
 
@@ -166,11 +222,14 @@ const GLOBAL_FLAGS_HELP = [
   '  --config <file>  the config file (default: $BERTH_CONFIG, else ./berth.yaml)',
   '  --json           print one JSON document on stdout; errors too, as {"error": {"code", "message"}}',
   '  -h, --help       show help',
+  '  -V, --version    print the version of berth',
 ].join('\n');
 
 function commandHelp(cmd: Command): string {
   return [
-    `Usage: ${cmd.usage} [--config <file>] [--json]`,
+    ...cmd.usage
+      .split('\n')
+      .map((u, i) => `${i === 0 ? 'Usage: ' : '       '}${u} [--config <file>] [--json]`),
     '',
     `${cmd.summary}.`,
     '',

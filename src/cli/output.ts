@@ -66,6 +66,16 @@ export class Output {
     this.stdout(this.json ? `${JSON.stringify(data, null, 2)}\n` : ensureNewline(human));
   }
 
+  /** One line of a result that streams (log lines, a task's output): stdout, as it comes. */
+  line(text: string): void {
+    this.stdout(ensureNewline(text));
+  }
+
+  /** Progress for people that stays on screen (a stage that finished): stderr, so `--json` stays one document. */
+  info(text: string): void {
+    this.stderr(ensureNewline(text));
+  }
+
   /** A note for people (stderr, so `--json` output stays one document). */
   warn(text: string): void {
     this.stderr(ensureNewline(`Warning: ${text}`));

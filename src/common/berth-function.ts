@@ -53,6 +53,13 @@ export class BerthFunction extends Construct {
       description: `${props.description}: its log group and what the platform grants, nothing else`,
     });
     this.logGroup.grantWrite(this.role);
+    // A function in a VPC manages its network interfaces with its own role (Lambda Developer Guide, "Giving
+    // Lambda functions access to resources in an Amazon VPC", execution role and user permissions).
+    if (props.vpc) {
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+    }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(FUNCTIONS_DIR, props.handlerDir, 'index.ts'),

@@ -55,7 +55,10 @@ export function parseConfigText(text: string, file = 'berth.yaml'): ParsedConfig
     // Only the first error: YAML parsers report the consequences of one mistake many times over.
     const first = doc.errors[0];
     const at = lineCounter.linePos(first.pos[0]);
-    const what = first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+    const what = first.message
+      .split('\n')[0]
+      .replace(/ at line \d+, column \d+:?$/, '')
+      .replace(/:$/, '');
     throw new ConfigError(file, [
       `${label}:${at.line}:${at.col}: (file): not valid YAML (${what}) — fix the YAML syntax at that line`,
     ]);
@@ -81,7 +84,12 @@ function positionOf(
     if (n > 0) {
       const parent = n === 1 ? doc.contents : doc.getIn(fieldPath.slice(0, n - 1) as unknown[], true);
       if (isMap(parent)) {
-        const pair = parent.items.find((it) => isPair(it) && isNode(it.key) && String((it.key as { value?: unknown }).value) === String(fieldPath[n - 1]));
+        const pair = parent.items.find(
+          (it) =>
+            isPair(it) &&
+            isNode(it.key) &&
+            String((it.key as { value?: unknown }).value) === String(fieldPath[n - 1]),
+        );
         if (pair && isNode(pair.key) && pair.key.range) {
           const at = lineCounter.linePos(pair.key.range[0]);
           return `${label}:${at.line}:${at.col}`;
@@ -89,7 +97,8 @@ function positionOf(
       }
     }
   }
-  return undefined;
+  // An empty document has no node at all: the problem is the whole file.
+  return `${label}:1:1`;
 }
 
 /** Validates an already-parsed object; `locate` turns a field path into `<file>:<line>:<col>` when known. */
@@ -99,11 +108,13 @@ export function validateConfig(
   locate: (fieldPath: readonly PropertyKey[]) => string | undefined = () => undefined,
 ): ParsedConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    const at = locate([]);
     throw new ConfigError(file, [
-      `(root): ${describe(raw)} — a YAML mapping with prefix, azureDevOps, projects, ...`,
+      `${at ? `${at}: ` : ''}(root): ${describe(raw)} — a YAML mapping with prefix, azureDevOps, projects, ...`,
     ]);
   }
-  const result = configSchema.safeParse(raw);
+  // reportInput keeps what each check says was given (a variable's name, a hidden secret value, a default).
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues, raw, locate));
   return result.data;
 }
@@ -132,14 +143,16 @@ export function formatIssues(
       }
       continue;
     }
-    const given = valueAt(raw, issue.path);
+    // A check of Berth's own (code custom) names what was given itself; zod's own issues are about the raw value.
+    const given = issue.code === 'custom' && 'input' in issue ? issue.input : valueAt(raw, issue.path);
     line(issue.path, `${describe(given)} — ${expected(issue, given)}`);
   }
   return lines;
 }
 
 function expected(issue: z.core.$ZodIssue, given: unknown): string {
-  if (issue.code === 'invalid_type' && given === undefined) return `required: ${stripInvalid(issue.message)}`;
+  // A missing key (Berth's own checks word their own): zod says invalid_type, or invalid_value for a list of choices.
+  if (issue.code !== 'custom' && given === undefined) return `required: ${stripInvalid(issue.message)}`;
   return stripInvalid(issue.message);
 }
 
@@ -191,7 +204,8 @@ function allowedKeys(p: readonly PropertyKey[]): string | undefined {
 function unwrap(node: any): any {
   for (let i = 0; i < 10 && node; i++) {
     const t = node.def?.type;
-    if (t === 'default' || t === 'optional' || t === 'prefault' || t === 'nullable') node = node.def.innerType;
+    if (t === 'default' || t === 'optional' || t === 'prefault' || t === 'nullable')
+      node = node.def.innerType;
     else if (t === 'pipe') node = node.def.in;
     else break;
   }

@@ -95,17 +95,29 @@ export function projectNames(
 }
 
 /**
- * The target group's name for a routed project: `<prefix>-<project>` cut to 25 characters, a hyphen and 6 hex of
- * the path's hash (at most 32, the ALB limit). A path change makes a new target group (new name, new construct
- * id) that the service moves to while the old one drains, so running tasks are never judged by a health-check
- * path they do not serve yet.
+ * What identifies a routed project's target group: its path, health-check path and port. A change of any of them
+ * makes a new target group (new name, new construct id) that the service moves to while the old one drains, so
+ * running tasks are never judged by a health check they do not serve yet, and a new health check that the released
+ * image does not serve fails the deploy (the circuit breaker rolls it back) instead of the running service.
  */
+export function targetGroupHash(route: {
+  readonly path: string;
+  readonly healthCheckPath: string;
+  readonly port: number;
+}): string {
+  return createHash('sha256')
+    .update(`${route.path}\n${route.healthCheckPath}\n${route.port}`)
+    .digest('hex')
+    .slice(0, 6);
+}
+
+/** The target group's name: `<prefix>-<project>` cut to 25 characters, a hyphen and {@link targetGroupHash}. */
 export function targetGroupName(
   c: Pick<ParsedConfig, 'prefix'>,
-  project: Pick<ParsedProject, 'name'> & { readonly path: string },
+  project: Pick<ParsedProject, 'name'>,
+  route: { readonly path: string; readonly healthCheckPath: string; readonly port: number },
 ): string {
-  const hash = createHash('sha256').update(project.path).digest('hex').slice(0, 6);
-  return `${`${c.prefix}-${project.name}`.slice(0, 25)}-${hash}`;
+  return `${`${c.prefix}-${project.name}`.slice(0, 25)}-${targetGroupHash(route)}`;
 }
 
 /** Secret holding the incoming-webhook URL of an alert chat channel. */

@@ -38,8 +38,12 @@ export const RESERVED_ENVIRONMENT_PREFIXES = ['AWS_', 'ECS_'] as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A key of the project's app secret (a JSON object): letters, digits, `_`, `-` and `.`. */
 const SECRET_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
-/** Build-arg names that say "secret": build args are stored in the image's history and the build log. */
-const SECRET_LIKE = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL|\bPAT\b)/i;
+/**
+ * Build-arg names that say "secret": build args are stored in the image's history and the build log. `PAT` is a
+ * word of the name (`AZURE_DEVOPS_PAT`, not `PATH`); `\b` would not see it, since `_` is a word character.
+ */
+const SECRET_LIKE =
+  /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL|(?:^|_)PAT(?:_|$))/i;
 
 /** CodeBuild images the Test stage may use by short name (the curated Linux images). */
 export const TEST_IMAGES = {
@@ -249,9 +253,12 @@ const project = z
         testCommand: z.string({ error: 'a shell command' }).min(1, { error: 'a non-empty shell command' }),
         testImage: z
           .string({ error: 'a CodeBuild image name or a public image such as node:22' })
-          .refine((v) => Object.hasOwn(TEST_IMAGES, v) || /^(?![a-z0-9.-]*\.amazonaws\.com)[\w./:@-]+$/.test(v), {
-            error: `one of ${Object.keys(TEST_IMAGES).join(', ')}, or a public image (docker.io, public.ecr.aws, ghcr.io) such as node:22 or public.ecr.aws/docker/library/python:3.12`,
-          }),
+          .refine(
+            (v) => Object.hasOwn(TEST_IMAGES, v) || /^(?![a-z0-9.-]*\.amazonaws\.com)[\w./:@-]+$/.test(v),
+            {
+              error: `one of ${Object.keys(TEST_IMAGES).join(', ')}, or a public image (docker.io, public.ecr.aws, ghcr.io) such as node:22 or public.ecr.aws/docker/library/python:3.12`,
+            },
+          ),
         testCompute: z.enum(Object.keys(TEST_COMPUTE) as ['small', 'medium', 'large'], {
           error: `one of ${Object.keys(TEST_COMPUTE).join(', ')}`,
         }),
@@ -272,7 +279,8 @@ const project = z
       memoryReservation: p.service.memoryReservation,
       minCount: p.service.minCount ?? 2,
       maxCount: p.service.maxCount ?? 6,
-      healthCheckPath: web ? (p.service.healthCheckPath ?? `${p.path}/health`) : undefined,
+      // A worker keeps what it was given, so the cross-field check below refuses it instead of dropping it.
+      healthCheckPath: web ? (p.service.healthCheckPath ?? `${p.path}/health`) : p.service.healthCheckPath,
       healthCheck: {
         intervalSeconds: hc.intervalSeconds ?? 10,
         timeoutSeconds: hc.timeoutSeconds ?? 5,
@@ -283,7 +291,9 @@ const project = z
       },
       scaling: {
         cpuPercent: p.service.scaling?.cpuPercent ?? 60,
-        requestsPerTarget: web ? (p.service.scaling?.requestsPerTarget ?? 1000) : undefined,
+        requestsPerTarget: web
+          ? (p.service.scaling?.requestsPerTarget ?? 1000)
+          : p.service.scaling?.requestsPerTarget,
       },
       stopTimeoutSeconds: p.service.stopTimeoutSeconds ?? 30,
       environment: p.service.environment ?? {},
@@ -399,14 +409,20 @@ export const configSchema = z
         .url({ protocol: /^https?$/, error: 'an https:// URL such as https://dev.azure.com/my-org' })
         .transform((u) => u.replace(/\/+$/, ''))
         .optional(),
+      // YAML reads an unquoted 7.0 as the number 7 and 7.1 as 7.1: take the version as written either way.
       apiVersion: z
-        .enum(AZURE_DEVOPS_API_VERSIONS, {
-          error: `one of ${AZURE_DEVOPS_API_VERSIONS.join(', ')} (Azure DevOps Server 2020: 6.0, Server 2022: 7.0, Services: 7.0 or 7.1)`,
-        })
+        .preprocess(
+          (v) => (typeof v === 'number' ? v.toFixed(1) : v),
+          z.enum(AZURE_DEVOPS_API_VERSIONS, {
+            error: `one of ${AZURE_DEVOPS_API_VERSIONS.join(', ')} (Azure DevOps Server 2020: 6.0, Server 2022: 7.0, Services: 7.0 or 7.1)`,
+          }),
+        )
         .default('7.0'),
       allowInsecureHttp: z.boolean({ error: 'true or false' }).default(false),
       caCertificateParameter: z
-        .string({ error: 'the name of an SSM parameter holding PEM certificates, such as /berth/azure-devops-ca' })
+        .string({
+          error: 'the name of an SSM parameter holding PEM certificates, such as /berth/azure-devops-ca',
+        })
         .regex(/^\/[A-Za-z0-9_.\-/]+$/, {
           error: 'the name of an SSM parameter holding PEM certificates, such as /berth/azure-devops-ca',
         })
@@ -456,7 +472,8 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
       }
     });
     const [a, b] = c.network.availabilityZoneIds;
-    if (a === b) push(['network', 'availabilityZoneIds', 1], b, `a zone other than ${a}: the two must differ`);
+    if (a === b)
+      push(['network', 'availabilityZoneIds', 1], b, `a zone other than ${a}: the two must differ`);
   }
 
   // Network: every subnet inside the VPC, none overlapping another.
@@ -497,7 +514,11 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
   c.projects.forEach((p, i) => {
     const at = (...rest: PropertyKey[]) => ['projects', i, ...rest];
     const qualified = `${c.prefix}-${p.name}`;
-    if (!invalid('prefix') && !invalid('projects', i, 'name') && qualified.length > MAX_QUALIFIED_NAME_LENGTH) {
+    if (
+      !invalid('prefix') &&
+      !invalid('projects', i, 'name') &&
+      qualified.length > MAX_QUALIFIED_NAME_LENGTH
+    ) {
       push(
         at('name'),
         p.name,
@@ -525,20 +546,39 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
     const s = p.service;
     // Routed projects (web) and workers.
     if (web && p.priority === undefined) {
-      push(at('priority'), undefined, `required for a project with a path: the listener rule priority (1-50000), unique`);
+      push(
+        at('priority'),
+        undefined,
+        `required for a project with a path: the listener rule priority (1-50000), unique`,
+      );
     }
     if (!web) {
       if (p.priority !== undefined) {
-        push(at('priority'), p.priority, 'no priority: a project without a path is a worker and has no listener rule');
+        push(
+          at('priority'),
+          p.priority,
+          'no priority: a project without a path is a worker and has no listener rule',
+        );
       }
-      const givenService = (p as { service: Record<string, unknown> }).service;
-      if (s.healthCheckPath !== undefined || givenService.healthCheckPath !== undefined) {
-        push(at('service', 'healthCheckPath'), s.healthCheckPath, 'no HTTP health check path on a worker (no path); use service.healthCheck.command');
+      if (s.healthCheckPath !== undefined) {
+        push(
+          at('service', 'healthCheckPath'),
+          s.healthCheckPath,
+          'no HTTP health check path on a worker (no path); use service.healthCheck.command',
+        );
       }
       if (s.scaling.requestsPerTarget !== undefined) {
-        push(at('service', 'scaling', 'requestsPerTarget'), s.scaling.requestsPerTarget, 'no request-count scaling on a worker: it gets no requests; scale on cpuPercent');
+        push(
+          at('service', 'scaling', 'requestsPerTarget'),
+          s.scaling.requestsPerTarget,
+          'no request-count scaling on a worker: it gets no requests; scale on cpuPercent',
+        );
       }
-    } else if (s.healthCheckPath !== undefined && !s.healthCheckPath.startsWith(`${p.path}/`) && s.healthCheckPath !== p.path) {
+    } else if (
+      s.healthCheckPath !== undefined &&
+      !s.healthCheckPath.startsWith(`${p.path}/`) &&
+      s.healthCheckPath !== p.path
+    ) {
       push(
         at('service', 'healthCheckPath'),
         s.healthCheckPath,
@@ -546,24 +586,41 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
       );
     }
 
-    if (s.minCount > s.maxCount) push(at('service', 'minCount'), s.minCount, `at most maxCount (${s.maxCount})`);
+    if (s.minCount > s.maxCount)
+      push(at('service', 'minCount'), s.minCount, `at most maxCount (${s.maxCount})`);
     if (s.memoryReservation !== undefined && s.memoryReservation > s.memory) {
-      push(at('service', 'memoryReservation'), s.memoryReservation, `at most the hard limit memory (${s.memory})`);
+      push(
+        at('service', 'memoryReservation'),
+        s.memoryReservation,
+        `at most the hard limit memory (${s.memory})`,
+      );
     }
     const hc = s.healthCheck;
     if (hc.timeoutSeconds >= hc.intervalSeconds) {
-      push(at('service', 'healthCheck', 'timeoutSeconds'), hc.timeoutSeconds, `less than intervalSeconds (${hc.intervalSeconds})`);
+      push(
+        at('service', 'healthCheck', 'timeoutSeconds'),
+        hc.timeoutSeconds,
+        `less than intervalSeconds (${hc.intervalSeconds})`,
+      );
     }
 
     // The task must fit on one host.
     if (hostFacts && host) {
       const hostCpu = hostFacts.vcpus * 1024;
       if (s.cpu > hostCpu) {
-        push(at('service', 'cpu'), s.cpu, `at most ${hostCpu} CPU units: a task must fit on one ${host} host (${hostFacts.vcpus} vCPUs); choose a larger cluster.instanceType`);
+        push(
+          at('service', 'cpu'),
+          s.cpu,
+          `at most ${hostCpu} CPU units: a task must fit on one ${host} host (${hostFacts.vcpus} vCPUs); choose a larger cluster.instanceType`,
+        );
       }
       const hostMem = taskMemoryMiB(hostFacts);
       if (s.memory > hostMem) {
-        push(at('service', 'memory'), s.memory, `at most ${hostMem} MiB: a task must fit on one ${host} host (about ${hostMem} MiB for tasks); choose a larger cluster.instanceType`);
+        push(
+          at('service', 'memory'),
+          s.memory,
+          `at most ${hostMem} MiB: a task must fit on one ${host} host (about ${hostMem} MiB for tasks); choose a larger cluster.instanceType`,
+        );
       }
     }
 
@@ -571,21 +628,45 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
     const envNames = Object.keys(s.environment);
     for (const name of envNames) {
       const where = at('service', 'environment', name);
-      if (!ENV_NAME.test(name)) push(where, name, 'a variable name of letters, digits and _ that does not start with a digit');
-      else if ((RESERVED_ENVIRONMENT as readonly string[]).includes(name) || RESERVED_ENVIRONMENT_PREFIXES.some((x) => name.startsWith(x))) {
-        push(where, name, `a name Berth does not set itself (${RESERVED_ENVIRONMENT.join(', ')}, ${RESERVED_ENVIRONMENT_PREFIXES.map((x) => `${x}*`).join(', ')})`);
+      if (!ENV_NAME.test(name))
+        push(where, name, 'a variable name of letters, digits and _ that does not start with a digit');
+      else if (
+        (RESERVED_ENVIRONMENT as readonly string[]).includes(name) ||
+        RESERVED_ENVIRONMENT_PREFIXES.some((x) => name.startsWith(x))
+      ) {
+        push(
+          where,
+          name,
+          `a name Berth does not set itself (${RESERVED_ENVIRONMENT.join(', ')}, ${RESERVED_ENVIRONMENT_PREFIXES.map((x) => `${x}*`).join(', ')})`,
+        );
       } else if (Object.hasOwn(s.secrets, name)) {
-        push(where, name, 'a name that is not also in service.secrets (a variable is either plain or secret)');
+        push(
+          where,
+          name,
+          'a name that is not also in service.secrets (a variable is either plain or secret)',
+        );
       }
     }
     for (const [name, key] of Object.entries(s.secrets)) {
       const where = at('service', 'secrets', name);
-      if (!ENV_NAME.test(name)) push(where, name, 'a variable name of letters, digits and _ that does not start with a digit');
-      else if ((RESERVED_ENVIRONMENT as readonly string[]).includes(name) || RESERVED_ENVIRONMENT_PREFIXES.some((x) => name.startsWith(x))) {
-        push(where, name, `a name Berth does not set itself (${RESERVED_ENVIRONMENT.join(', ')}, ${RESERVED_ENVIRONMENT_PREFIXES.map((x) => `${x}*`).join(', ')})`);
+      if (!ENV_NAME.test(name))
+        push(where, name, 'a variable name of letters, digits and _ that does not start with a digit');
+      else if (
+        (RESERVED_ENVIRONMENT as readonly string[]).includes(name) ||
+        RESERVED_ENVIRONMENT_PREFIXES.some((x) => name.startsWith(x))
+      ) {
+        push(
+          where,
+          name,
+          `a name Berth does not set itself (${RESERVED_ENVIRONMENT.join(', ')}, ${RESERVED_ENVIRONMENT_PREFIXES.map((x) => `${x}*`).join(', ')})`,
+        );
       }
       if (key.startsWith('arn:') || key.includes('/') || key.includes(':')) {
-        push(where, key, `a key of the project's own app secret (${c.prefix}/${p.name}/app), such as db-password; a secret outside the project cannot be referenced`);
+        push(
+          where,
+          key,
+          `a key of the project's own app secret (${c.prefix}/${p.name}/app), such as db-password; a secret outside the project cannot be referenced`,
+        );
       } else if (!SECRET_KEY.test(key)) {
         push(where, key, "a key of the project's app secret: letters, digits, _, - and . (at most 128)");
       }
@@ -598,7 +679,7 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
         project: p.name,
         projects: c.projects.map((x) => x.name),
       })) {
-        push(at('service', 'permissions', j, problem.field), problem.given, problem.expected);
+        push(at('service', 'permissions', j, ...problem.field), problem.given, problem.expected);
       }
     });
 
@@ -607,7 +688,11 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
       const where = at('build', 'args', name);
       if (!ENV_NAME.test(name)) push(where, name, 'a build argument name of letters, digits and _');
       else if (SECRET_LIKE.test(name)) {
-        push(where, value.length > 0 ? '(value hidden)' : value, 'no secrets in build arguments: they stay in the image history and the build log; give the running service its secrets with service.secrets');
+        push(
+          where,
+          value.length > 0 ? '(value hidden)' : value,
+          'no secrets in build arguments: they stay in the image history and the build log; give the running service its secrets with service.secrets',
+        );
       }
     }
     if (hostArch && !p.build.platforms.includes(platformOf(hostArch))) {

@@ -99,7 +99,7 @@ export class WebhookEndpoint extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'KeepPushOrder',
-        actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+        actions: ['dynamodb:UpdateItem'],
         resources: [this.stateTable.tableArn],
       }),
     );

@@ -1,5 +1,5 @@
 import { platformNames, projectNames } from '../config/names';
-import type { ParsedConfig, ParsedProject } from '../config/schema';
+import { isWeb, type ParsedConfig, type ParsedProject } from '../config/schema';
 
 /**
  * Every alarm's physical name, `<prefix>-<where>-<what>`, derived from the config alone. The platform's alarm
@@ -12,13 +12,16 @@ export interface PlatformAlarmNames {
   readonly apiLatencyP99: string;
   readonly apiThrottled: string;
   readonly webhookErrors: string;
-  readonly webhookThrottles: string;
+  readonly webhookThrottled: string;
   readonly webhookDuration: string;
   readonly albElb5xx: string;
   readonly albRejectedConnections: string;
   readonly clusterCpuReservation: string;
   readonly clusterMemoryReservation: string;
   readonly clusterInstancesBelowMin: string;
+  /** Only with chat channels (alerts.chat): the alerts function exists then. */
+  readonly alertsUndelivered: string;
+  readonly pipelineEventsErrors: string;
 }
 
 export interface NatAlarmNames {
@@ -33,8 +36,12 @@ export interface ProjectAlarmNames {
   readonly cpuHigh: string;
   readonly memoryHigh: string;
   readonly tasksBelowDesired: string;
+  /** Notifies nobody: the pipeline-events function's failure message is the notification. */
   readonly pipelineFailed: string;
 }
+
+/** The alarms that watch a project's target group: only a routed project (with a `path`) has one. */
+export const TARGET_GROUP_ALARMS = ['target5xx', 'unhealthyHosts', 'responseTimeP99'] as const;
 
 export function platformAlarmNames(c: Pick<ParsedConfig, 'prefix'>): PlatformAlarmNames {
   const p = c.prefix;
@@ -43,13 +50,15 @@ export function platformAlarmNames(c: Pick<ParsedConfig, 'prefix'>): PlatformAla
     apiLatencyP99: `${p}-api-latency-p99`,
     apiThrottled: `${p}-api-throttled`,
     webhookErrors: `${p}-webhook-errors`,
-    webhookThrottles: `${p}-webhook-throttles`,
+    webhookThrottled: `${p}-webhook-throttled`,
     webhookDuration: `${p}-webhook-duration`,
     albElb5xx: `${p}-alb-5xx`,
     albRejectedConnections: `${p}-alb-rejected-connections`,
     clusterCpuReservation: `${p}-cluster-cpu-reservation`,
     clusterMemoryReservation: `${p}-cluster-memory-reservation`,
     clusterInstancesBelowMin: `${p}-cluster-instances-below-min`,
+    alertsUndelivered: `${p}-alerts-undelivered`,
+    pipelineEventsErrors: `${p}-pipeline-events-errors`,
   };
 }
 
@@ -76,6 +85,21 @@ export function projectAlarmNames(
     tasksBelowDesired: `${q}-tasks-below-desired`,
     pipelineFailed: `${q}-pipeline-failed`,
   };
+}
+
+/**
+ * The names of the alarms a project actually has: a worker (no `path`) has no target group, so none of
+ * {@link TARGET_GROUP_ALARMS}. What the dashboard's status widget and `berth status` should list.
+ */
+export function projectAlarmNamesOf(
+  c: Pick<ParsedConfig, 'prefix'>,
+  project: Pick<ParsedProject, 'name' | 'path'>,
+): string[] {
+  const names = projectAlarmNames(c, project);
+  const skip: readonly string[] = isWeb(project) ? [] : TARGET_GROUP_ALARMS;
+  return Object.entries(names)
+    .filter(([key]) => !skip.includes(key))
+    .map(([, name]) => name);
 }
 
 /** The dashboard's name (one per Berth install). */

@@ -4,13 +4,17 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ALERTS } from '../contracts';
 
 export interface AlarmTopicProps {
   /** Topic name. @default - generated */
   readonly topicName?: string;
   /** Only alarms whose names start with this may publish. @default '' (any alarm of the account) */
   readonly alarmNamePrefix?: string;
-  /** E-mail addresses subscribed to every alarm and pipeline failure. @default [] */
+  /**
+   * E-mail addresses subscribed to every alarm and pipeline failure. A message addressed to one chat channel (SNS
+   * attribute `ALERTS.channelAttribute`, set by `berth alerts test <channel>`) is filtered out. @default []
+   */
   readonly emails?: readonly string[];
 }
 
@@ -24,7 +28,8 @@ export const TOPIC_PUBLISHERS = [
 /**
  * The platform's one alert channel: an SNS topic encrypted with a customer-managed KMS key (rotated yearly) whose
  * policy lets CloudWatch alarms, EventBridge and CodeStar notifications use it, a topic policy that refuses
- * non-TLS requests, and the configured e-mail subscriptions.
+ * non-TLS requests, and the configured e-mail subscriptions. Chat channels subscribe through the alerts function
+ * (src/monitoring/alerts.ts).
  */
 export class AlarmTopic extends Construct {
   readonly key: kms.Key;
@@ -88,7 +93,12 @@ export class AlarmTopic extends Construct {
       }),
     );
     for (const email of props.emails ?? []) {
-      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+      this.topic.addSubscription(
+        new subscriptions.EmailSubscription(email, {
+          // Every alarm, failure and approval message has no such attribute; only a test for one chat channel has.
+          filterPolicy: { [ALERTS.channelAttribute]: sns.SubscriptionFilter.notExistsFilter() },
+        }),
+      );
     }
   }
 }

@@ -18,6 +18,12 @@ export interface BerthAlarmProps {
   readonly tune?: string;
   /** Runbook section in docs/operations.md: the name without the `<prefix>-` / `<prefix>-<project>-` part. */
   readonly runbook: string;
+  /**
+   * The platform generation (src/monitoring/generation.ts), for an alarm whose dimensions name a resource of another
+   * stack: a change of it changes the alarm's template, so the deploy re-resolves those dimensions.
+   * @default - none (the alarm's dimensions are its own stack's or static names)
+   */
+  readonly generation?: string;
   readonly metric: cloudwatch.IMetric;
   readonly threshold: number;
   readonly comparisonOperator: cloudwatch.ComparisonOperator;
@@ -28,19 +34,31 @@ export interface BerthAlarmProps {
   readonly treatMissingData: cloudwatch.TreatMissingData;
   /** The platform alarm topic: notified on ALARM and on OK. */
   readonly topic: sns.ITopic;
+  /**
+   * Notify the topic. False for an alarm whose event is already announced by a better message (its description
+   * says who announces it); it still has a state for the dashboard and `berth status`. @default true
+   */
+  readonly notify?: boolean;
 }
 
-/** The description an operator reads in the e-mail: meaning, first check, how to tune, and the runbook entry. */
+/** The marker of the platform generation in a description (the alerts function leaves it out of chat messages). */
+export const GENERATION_LABEL = 'Platform generation:';
+
+/**
+ * The description an operator reads in the e-mail: meaning, first check, how to tune, the platform generation when
+ * the alarm watches another stack's resource, and the runbook entry (always last).
+ */
 export function alarmDescription(
-  p: Pick<BerthAlarmProps, 'meaning' | 'firstCheck' | 'tune' | 'runbook'>,
+  p: Pick<BerthAlarmProps, 'meaning' | 'firstCheck' | 'tune' | 'runbook' | 'generation'>,
 ): string {
   const tune = p.tune ?? 'the default in src/monitoring/thresholds.ts (not set per project)';
-  return `${p.meaning} First check: ${p.firstCheck} Tune: ${tune}. Runbook: docs/operations.md#${p.runbook}`;
+  const generation = p.generation === undefined ? '' : ` ${GENERATION_LABEL} ${p.generation}.`;
+  return `${p.meaning} First check: ${p.firstCheck} Tune: ${tune}.${generation} Runbook: docs/operations.md#${p.runbook}`;
 }
 
 /**
  * One Berth alarm: a named alarm whose description says what it means and what to check first, with an explicit
- * missing-data policy, that notifies the alarm topic when it fires and when it clears.
+ * missing-data policy, that notifies the alarm topic when it fires and when it clears (unless `notify` is false).
  */
 export function berthAlarm(scope: Construct, id: string, props: BerthAlarmProps): cloudwatch.Alarm {
   const description = alarmDescription(props);
@@ -57,9 +75,11 @@ export function berthAlarm(scope: Construct, id: string, props: BerthAlarmProps)
     datapointsToAlarm: props.datapointsToAlarm ?? props.evaluationPeriods,
     treatMissingData: props.treatMissingData,
   });
-  const action = new actions.SnsAction(props.topic);
-  alarm.addAlarmAction(action);
-  alarm.addOkAction(action);
+  if (props.notify ?? true) {
+    const action = new actions.SnsAction(props.topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+  }
   return alarm;
 }
 

@@ -2,16 +2,18 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { platformNames, projectNames } from '../config/names';
-import type { ParsedProject } from '../config/schema';
-import { projectAlarmNames } from './alarm-names';
+import { isWeb, type ParsedProject } from '../config/schema';
+import { projectAlarmNamesOf } from './alarm-names';
 import {
   pipelineOutcomeMetrics,
+  RELEASE_STAGES,
+  releaseStageMetrics,
   serviceUtilizationMetrics,
   targetGroupSearches,
   taskCountMetrics,
   webhookOutcomeMetrics,
 } from './metrics';
-import { projectThresholds, type PlatformThresholds } from './thresholds';
+import { projectThresholds, WEBHOOK_DEADLINE_MS, type PlatformThresholds } from './thresholds';
 
 /*
  * Why hand-written widgets and not cdk-monitoring-constructs: that library builds a dashboard (and alarms) from
@@ -32,9 +34,15 @@ export interface PlatformMetrics {
   readonly apiThrottled: cloudwatch.IMetric;
   readonly apiLatencyP50: cloudwatch.IMetric;
   readonly apiLatencyP99: cloudwatch.IMetric;
-  readonly webhookInvocations: cloudwatch.IMetric;
+  readonly webhookInvocations: cloudwatch.Metric;
+  /** `WebhookRetryable`: requests our side failed and answered 503. */
+  readonly webhookRetryable: cloudwatch.Metric;
+  /** Lambda `Errors`: crashes (the handler answers its own failures, so these are bugs or timeouts). */
   readonly webhookErrors: cloudwatch.IMetric;
+  /** Lambda `Throttles`: the account's concurrency (the function has no reserved concurrency). */
   readonly webhookThrottles: cloudwatch.IMetric;
+  /** 429 answers of the webhook routes, from the API access log. */
+  readonly webhookThrottled: cloudwatch.IMetric;
   readonly webhookDurationP99: cloudwatch.IMetric;
   readonly albRequests: cloudwatch.IMetric;
   readonly albElb5xx: cloudwatch.IMetric;
@@ -56,22 +64,36 @@ export interface PlatformMetrics {
   }[];
 }
 
+/** The alerts function's series (only with chat channels). */
+export interface AlertsMetrics {
+  readonly delivered: cloudwatch.Metric;
+  readonly failed: cloudwatch.Metric;
+  readonly notSet: cloudwatch.Metric;
+  readonly errors: cloudwatch.Metric;
+}
+
 export interface BerthDashboardProps {
   /** The config's prefix; the dashboard is named after it. */
   readonly prefix: string;
   readonly metrics: PlatformMetrics;
+  /** The alerts function's outcomes; undefined without chat channels (no such function, no such metric). */
+  readonly alerts?: AlertsMetrics;
   /** The platform alarms, shown in the platform section's alarm status widget. */
   readonly alarms: readonly cloudwatch.IAlarm[];
   readonly thresholds: PlatformThresholds;
-  /** The webhook duration alarm's limit, drawn on its graph. */
-  readonly webhookDurationLimitMs: number;
   readonly minCapacity: number;
   readonly maxCapacity: number;
   /** The config's projects: one section each, in config order. */
   readonly projects: readonly ParsedProject[];
+  /**
+   * The platform generation, shown in the header: the NAT graphs name gateways of the network stack, so a change
+   * that replaces one must change this template too. @default - none
+   */
+  readonly generation?: string;
 }
 
 const FULL = 24;
+const HALF = 12;
 const THIRD = 8;
 const GRAPH_HEIGHT = 6;
 const RED = '#d62728';
@@ -79,10 +101,11 @@ const GREEN = '#2ca02c';
 const GREY = '#7f7f7f';
 
 /**
- * Berth's one CloudWatch dashboard: a header, the platform section (alarm status, API, webhook, ALB, cluster,
- * NAT gateways) and one section per project of the config (its alarms, requests, 5xx, p99 response time, CPU and
- * memory, running vs desired tasks, pipeline successes and failures). A project added to `berth.yaml` adds its
- * section on the next deploy of the platform stack.
+ * Berth's one CloudWatch dashboard: a header, the platform section (alarm status, API, webhook, ALB, cluster, NAT
+ * gateways, chat alerts) and one section per project of the config: its alarms; for a routed project its requests,
+ * 5xx and p99 response time (a worker has no target group, so no such graphs); CPU and memory, running vs desired
+ * tasks, pipeline successes and failures, and each release stage's duration and outcomes. A project added to
+ * `berth.yaml` adds its section on the next deploy of the platform stack.
  */
 export class BerthDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -108,7 +131,8 @@ export class BerthDashboard extends Construct {
         markdown: [
           `# Berth: ${props.prefix}`,
           `Alarms go to the SNS topic \`${names.alarmTopicName}\`; what each means and what to check first: docs/operations.md.`,
-          `Sections: platform (API, webhook, ALB, cluster, NAT), then one per project: ${props.projects.map((p) => p.name).join(', ')}.`,
+          `Sections: platform (API, webhook, ALB, cluster, NAT${props.alerts ? ', chat alerts' : ''}), then one per project: ${props.projects.map((p) => p.name).join(', ')}.` +
+            (props.generation ? ` Platform generation: ${props.generation}.` : ''),
         ].join('\n\n'),
         width: FULL,
         height: 3,
@@ -140,13 +164,22 @@ export class BerthDashboard extends Construct {
       graph('Webhook outcomes (per 5 min)', webhookOutcomeMetrics({ prefix: props.prefix }), {
         stacked: true,
       }),
-      graph('Webhook invocations, errors, throttles', [
-        m.webhookInvocations,
-        m.webhookErrors,
-        m.webhookThrottles,
-      ]),
+      graph(
+        'Webhook failures: ours (503, crashes, Lambda throttles) and 429s',
+        [
+          m.webhookRetryable.with({ color: RED }),
+          m.webhookErrors,
+          m.webhookThrottles,
+          m.webhookThrottled,
+          m.webhookInvocations.with({ color: GREY }),
+        ],
+        { annotations: [{ value: t.webhookErrors, label: 'alarm (503 + crashes + throttles)', color: RED }] },
+      ),
       graph('Webhook duration (ms)', [m.webhookDurationP99], {
-        annotations: [{ value: props.webhookDurationLimitMs, label: 'duration alarm', color: RED }],
+        annotations: [
+          { value: t.webhookDurationP99Ms, label: 'duration alarm', color: RED },
+          { value: WEBHOOK_DEADLINE_MS, label: 'handler deadline (503)', color: GREY },
+        ],
       }),
     );
 
@@ -165,7 +198,7 @@ export class BerthDashboard extends Construct {
         annotations: [
           {
             value: Math.min(t.clusterCpuReservationPercent, t.clusterMemoryReservationPercent),
-            label: 'alarm',
+            label: 'alarm (at maxCapacity)',
             color: RED,
           },
         ],
@@ -198,6 +231,21 @@ export class BerthDashboard extends Construct {
       );
     }
 
+    if (props.alerts) {
+      const a = props.alerts;
+      heading(`## Platform: chat alerts (\`${names.alertsFunctionName}\`)`);
+      row(
+        graph(
+          'Chat alerts (per 5 min, all channels)',
+          [a.delivered.with({ color: GREEN }), a.failed.with({ color: RED }), a.notSet, a.errors],
+          {
+            annotations: [{ value: t.alertsUndelivered, label: 'undelivered alarm', color: RED }],
+            width: FULL,
+          },
+        ),
+      );
+    }
+
     for (const project of props.projects) this.addProject(props, project);
   }
 
@@ -210,11 +258,12 @@ export class BerthDashboard extends Construct {
     const utilization = serviceUtilizationMetrics(clusterName, n.service, Duration.minutes(5));
     const tasks = taskCountMetrics(clusterName, n.service);
     const pipeline = pipelineOutcomeMetrics(prefix, project, Duration.hours(1));
-    const alarmNames = Object.values(projectAlarmNames(prefix, project));
+    const alarmNames = projectAlarmNamesOf(prefix, project);
+    const what = isWeb(project) ? `\`${project.path}/*\`` : 'worker (no path)';
 
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `## Project ${project.name}: \`${project.path}/*\`, service \`${n.service}\`, pipeline \`${n.pipeline}\``,
+        markdown: `## Project ${project.name}: ${what}, service \`${n.service}\`, pipeline \`${n.pipeline}\``,
         width: FULL,
         height: 1,
       }),
@@ -231,15 +280,17 @@ export class BerthDashboard extends Construct {
         sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
       }),
     );
-    this.dashboard.addWidgets(
-      graph(`${project.name}: requests (per minute)`, [tg.requests]),
-      graph(`${project.name}: target 5xx (per minute)`, [tg.target5xx], {
-        annotations: [{ value: th.target5xxPerMinute, label: '5xx alarm', color: RED }],
-      }),
-      graph(`${project.name}: response time p99 (s)`, [tg.responseTimeP99], {
-        annotations: [{ value: th.targetResponseTimeP99Seconds, label: 'p99 alarm', color: RED }],
-      }),
-    );
+    if (tg) {
+      this.dashboard.addWidgets(
+        graph(`${project.name}: requests (per minute)`, [tg.requests]),
+        graph(`${project.name}: target 5xx (per minute)`, [tg.target5xx], {
+          annotations: [{ value: th.target5xxPerMinute, label: '5xx alarm', color: RED }],
+        }),
+        graph(`${project.name}: response time p99 (s)`, [tg.responseTimeP99], {
+          annotations: [{ value: th.targetResponseTimeP99Seconds, label: 'p99 alarm', color: RED }],
+        }),
+      );
+    }
     this.dashboard.addWidgets(
       graph(`${project.name}: CPU and memory (%)`, [utilization.cpu, utilization.memory], {
         annotations: [
@@ -255,6 +306,19 @@ export class BerthDashboard extends Construct {
         { stacked: true },
       ),
     );
+    const stages = RELEASE_STAGES.map((stage) => releaseStageMetrics(prefix, project, stage));
+    this.dashboard.addWidgets(
+      graph(
+        `${project.name}: release stage duration (longest per hour, s)`,
+        stages.map((s) => s.seconds),
+        { width: HALF },
+      ),
+      graph(
+        `${project.name}: release stage outcomes (per hour)`,
+        stages.flatMap((s) => [s.succeeded, s.failed]),
+        { stacked: true, width: HALF },
+      ),
+    );
   }
 }
 
@@ -262,6 +326,8 @@ interface GraphOptions {
   readonly annotations?: cloudwatch.HorizontalAnnotation[];
   readonly stacked?: boolean;
   readonly max?: number;
+  /** @default THIRD */
+  readonly width?: number;
 }
 
 function graph(
@@ -275,7 +341,7 @@ function graph(
     leftAnnotations: options.annotations,
     leftYAxis: { min: 0, max: options.max, showUnits: false },
     stacked: options.stacked ?? false,
-    width: THIRD,
+    width: options.width ?? THIRD,
     height: GRAPH_HEIGHT,
   });
 }

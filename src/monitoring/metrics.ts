@@ -1,14 +1,18 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Duration } from 'aws-cdk-lib';
-import { platformNames, projectNames } from '../config/names';
+import { platformNames, projectNames, targetGroupName } from '../config/names';
 import type { ParsedConfig, ParsedProject } from '../config/schema';
 import {
+  ALERTS,
+  METRICS_NAMESPACE,
   PIPELINE_EVENTS_METRICS,
   PROJECT_DIMENSION,
+  RELEASE_METRICS,
   SERVICE_DIMENSION,
-} from '../functions/pipeline-events/metrics';
-import { WEBHOOK_METRICS, WEBHOOK_METRICS_NAMESPACE } from '../functions/webhook/metrics';
-import { PIPELINE_METRICS_NAMESPACE } from './pipeline-events';
+  STAGE_DIMENSION,
+  WEBHOOK_METRICS,
+  type WebhookOutcome,
+} from '../contracts';
 
 /**
  * Metrics addressed by names derived from the config, not by constructs. The dashboard lives in the platform
@@ -65,7 +69,7 @@ export function pipelineOutcomeMetrics(
 ): { succeeded: cloudwatch.Metric; failed: cloudwatch.Metric } {
   const metric = (metricName: string, label: string) =>
     new cloudwatch.Metric({
-      namespace: PIPELINE_METRICS_NAMESPACE,
+      namespace: METRICS_NAMESPACE,
       metricName,
       dimensionsMap: {
         [SERVICE_DIMENSION]: platformNames(c).pipelineEventsFunctionName,
@@ -81,66 +85,155 @@ export function pipelineOutcomeMetrics(
   };
 }
 
-/** One metric per webhook outcome (Powertools' `service` dimension is the function name). */
+/** One webhook outcome's count (Powertools' `service` dimension is the function name). */
+export function webhookOutcomeMetric(
+  c: Pick<ParsedConfig, 'prefix'>,
+  outcome: WebhookOutcome,
+  period: Duration = Duration.minutes(5),
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: WEBHOOK_METRICS[outcome],
+    dimensionsMap: { [SERVICE_DIMENSION]: platformNames(c).webhookFunctionName },
+    statistic: cloudwatch.Stats.SUM,
+    period,
+    label: outcome,
+  });
+}
+
+/** One metric per webhook outcome, in the contracts' order. */
 export function webhookOutcomeMetrics(
   c: Pick<ParsedConfig, 'prefix'>,
   period: Duration = Duration.minutes(5),
 ): cloudwatch.Metric[] {
-  return Object.entries(WEBHOOK_METRICS).map(
-    ([outcome, metricName]) =>
-      new cloudwatch.Metric({
-        namespace: WEBHOOK_METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { [SERVICE_DIMENSION]: platformNames(c).webhookFunctionName },
-        statistic: cloudwatch.Stats.SUM,
-        period,
-        label: outcome,
-      }),
-  );
+  return (Object.keys(WEBHOOK_METRICS) as WebhookOutcome[]).map((o) => webhookOutcomeMetric(c, o, period));
+}
+
+/** The release stages that run as Lambda functions and emit {@link RELEASE_METRICS} (the `Stage` dimension). */
+export const RELEASE_STAGES = ['Scan', 'Push', 'Deploy', 'Verify'] as const;
+export type ReleaseStage = (typeof RELEASE_STAGES)[number];
+
+/**
+ * A release stage's metrics, as its function emits them: dimensions `service` (the function's name,
+ * `<prefix>-<project>-<stage>`), `Project` and `Stage`.
+ */
+export function releaseStageMetrics(
+  c: Pick<ParsedConfig, 'prefix'>,
+  project: Pick<ParsedProject, 'name'>,
+  stage: ReleaseStage,
+  period: Duration = Duration.hours(1),
+): { succeeded: cloudwatch.Metric; failed: cloudwatch.Metric; seconds: cloudwatch.Metric } {
+  const dimensionsMap = {
+    [SERVICE_DIMENSION]: projectNames(c, project).releaseFunction(stage.toLowerCase()),
+    [PROJECT_DIMENSION]: project.name,
+    [STAGE_DIMENSION]: stage,
+  };
+  const metric = (metricName: string, statistic: string, label: string) =>
+    new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap,
+      statistic,
+      period,
+      label,
+    });
+  return {
+    succeeded: metric(RELEASE_METRICS.stageSucceeded, cloudwatch.Stats.SUM, `${stage} succeeded`),
+    failed: metric(RELEASE_METRICS.stageFailed, cloudwatch.Stats.SUM, `${stage} failed`),
+    seconds: metric(RELEASE_METRICS.stageSeconds, cloudwatch.Stats.MAXIMUM, `${stage} (max s)`),
+  };
 }
 
 /**
- * The CloudWatch search expression for a target-group metric of one project.
+ * The alerts function's outcomes summed over its channels (it emits each count twice: per `Channel`, and with
+ * `service` alone for this sum).
+ */
+export function alertOutcomeMetrics(
+  functionName: string,
+  period: Duration = Duration.minutes(5),
+): { delivered: cloudwatch.Metric; failed: cloudwatch.Metric; notSet: cloudwatch.Metric } {
+  const metric = (metricName: string, label: string) =>
+    new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { [SERVICE_DIMENSION]: functionName },
+      statistic: cloudwatch.Stats.SUM,
+      period,
+      label,
+    });
+  return {
+    delivered: metric(ALERTS.metrics.delivered, 'delivered'),
+    failed: metric(ALERTS.metrics.failed, 'failed'),
+    notSet: metric(ALERTS.metrics.notSet, 'URL not set'),
+  };
+}
+
+/**
+ * A routed project's target group name, as the project stack names it (src/config/names.ts, `targetGroupName`:
+ * `<prefix>-<project>` cut to 25 characters and a hash of its route); undefined for a worker, which has none.
+ */
+export function projectTargetGroupName(
+  c: Pick<ParsedConfig, 'prefix'>,
+  project: Pick<ParsedProject, 'name' | 'path' | 'service'>,
+): string | undefined {
+  const { path } = project;
+  const { healthCheckPath, port } = project.service;
+  if (path === undefined || healthCheckPath === undefined || port === undefined) return undefined;
+  return targetGroupName(c, project, { path, healthCheckPath, port });
+}
+
+/**
+ * The CloudWatch search expression for a target-group metric of one target group, by its name.
  *
- * A target group's `TargetGroup` dimension is `targetgroup/<name>/<hash>`; the hash is only known to the project
- * stack, so the platform searches for it. Per CloudWatch's search syntax, a quoted term is an exact match of a
- * WHOLE name or value (`"targetgroup/berth-x/"` would match nothing); an unquoted term is tokenized on
- * non-alphanumeric characters and matches consecutive tokens anywhere in a value. So `targetgroup/berth-cash`
- * matches `targetgroup/berth-cash/0f3...` but also `targetgroup/berth-cash-collection/...`: the search therefore
- * excludes (`NOT`) every other project of this config whose name starts with this one's.
+ * A target group's `TargetGroup` dimension is `targetgroup/<name>/<id>`; the id is only known to the project stack,
+ * so the platform searches for it. Per CloudWatch's search syntax, a quoted term is an exact match of a WHOLE name or
+ * value (`"targetgroup/berth-x/"` would match nothing); an unquoted term is tokenized on non-alphanumeric
+ * characters and matches consecutive tokens anywhere in a value. So `targetgroup/berth-cash-0a1b2c` matches
+ * `targetgroup/berth-cash-0a1b2c/0f3...`, and would also match a target group whose name extends it
+ * (`berth-cash-0a1b2c-...`): the search excludes (`NOT`) every other given name that does.
  */
 export function targetGroupSearch(
-  c: Pick<ParsedConfig, 'prefix'>,
-  project: Pick<ParsedProject, 'name'>,
-  allProjects: readonly Pick<ParsedProject, 'name'>[],
+  name: string,
+  otherNames: readonly string[],
   metricName: string,
   statistic: string,
   period: Duration = ONE_MINUTE,
 ): string {
-  const term = (p: Pick<ParsedProject, 'name'>) => `targetgroup/${projectNames(c, p).qualified}`;
-  const excluded = allProjects
-    .filter((o) => o.name !== project.name && o.name.startsWith(project.name))
+  const term = (n: string) => `targetgroup/${n}`;
+  const excluded = otherNames
+    .filter((o) => o !== name && o.startsWith(`${name}-`))
     .map((o) => ` NOT ${term(o)}`)
     .join('');
   return (
     `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName="${metricName}" ` +
-    `${term(project)}${excluded}', '${statistic}', ${period.toSeconds()})`
+    `${term(name)}${excluded}', '${statistic}', ${period.toSeconds()})`
   );
 }
 
-/** A project's target-group metrics for the dashboard, by search (see {@link targetGroupSearch}). */
+/**
+ * A routed project's target-group metrics for the dashboard, by search (see {@link targetGroupSearch}); undefined
+ * for a worker: it has no target group, so no such metric can exist.
+ */
 export function targetGroupSearches(
   c: Pick<ParsedConfig, 'prefix'>,
-  project: Pick<ParsedProject, 'name'>,
-  allProjects: readonly Pick<ParsedProject, 'name'>[],
-): {
-  requests: cloudwatch.SearchExpression;
-  target5xx: cloudwatch.SearchExpression;
-  responseTimeP99: cloudwatch.SearchExpression;
-} {
+  project: Pick<ParsedProject, 'name' | 'path' | 'service'>,
+  allProjects: readonly Pick<ParsedProject, 'name' | 'path' | 'service'>[],
+):
+  | {
+      requests: cloudwatch.SearchExpression;
+      target5xx: cloudwatch.SearchExpression;
+      responseTimeP99: cloudwatch.SearchExpression;
+    }
+  | undefined {
+  const name = projectTargetGroupName(c, project);
+  if (name === undefined) return undefined;
+  const others = allProjects
+    .filter((p) => p.name !== project.name)
+    .map((p) => projectTargetGroupName(c, p))
+    .filter((n): n is string => n !== undefined);
   const search = (metricName: string, statistic: string, label: string) =>
     new cloudwatch.SearchExpression({
-      expression: targetGroupSearch(c, project, allProjects, metricName, statistic),
+      expression: targetGroupSearch(name, others, metricName, statistic),
       label,
       period: ONE_MINUTE,
     });

@@ -13,7 +13,8 @@ import type { ParsedProject } from '../config/schema';
 import { natAlarmNames, platformAlarmNames, type PlatformAlarmNames } from './alarm-names';
 import { berthAlarm } from './berth-alarm';
 import { BerthDashboard, type PlatformMetrics } from './dashboard';
-import { DEFAULT_THRESHOLDS, type PlatformThresholds } from './thresholds';
+import { alertOutcomeMetrics, webhookOutcomeMetric } from './metrics';
+import { DEFAULT_THRESHOLDS, WEBHOOK_DEADLINE_MS, type PlatformThresholds } from './thresholds';
 
 export interface PlatformMonitoringProps {
   /** The config's prefix: alarm names start with it and project names are derived from it. */
@@ -24,7 +25,7 @@ export interface PlatformMonitoringProps {
   readonly apiStage: apigw.HttpStage;
   /** The API's JSON access log group; 429 answers are counted from it (HTTP APIs publish no throttle metric). */
   readonly apiAccessLogGroup: logs.ILogGroup;
-  /** The webhook function; its timeout sets the duration alarm's limit. */
+  /** The webhook function (its Lambda metrics; its outcome metrics are addressed by its name). */
   readonly webhookFunction: lambda.Function;
   /** The shared internal ALB. */
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -42,6 +43,16 @@ export interface PlatformMonitoringProps {
   readonly projects: readonly ParsedProject[];
   /** @default DEFAULT_THRESHOLDS.platform */
   readonly thresholds?: PlatformThresholds;
+  /**
+   * The platform generation (`platformGeneration(config)`, src/monitoring/generation.ts): written into the NAT
+   * alarms' descriptions and the dashboard's header, so a change that replaces a NAT gateway updates them in the same
+   * deploy and CloudFormation resolves the new gateway ids. @default - none (they then keep their first ids)
+   */
+  readonly generation?: string;
+  /** The alerts function (only with chat channels): its undelivered messages and crashes are an alarm. @default - none */
+  readonly alertsFunction?: lambda.IFunction;
+  /** The pipeline-events function: its errors (a failure message may be lost) are an alarm. @default - none */
+  readonly pipelineEventsFunction?: lambda.IFunction;
 }
 
 /** Where the 429 count from the API access log goes; one namespace per prefix, since the metric carries no dimension. */
@@ -49,18 +60,24 @@ export function apiThrottledNamespace(prefix: string): string {
   return `Berth/${prefix}`;
 }
 export const API_THROTTLED_METRIC = 'ApiThrottledRequests';
+/** The 429 answers of the webhook routes, counted from the API access log in {@link apiThrottledNamespace}. */
+export const WEBHOOK_THROTTLED_METRIC = 'WebhookThrottledRequests';
+/** Route keys of the webhooks: one `POST /webhook/<project>` per project, and the catch-all for other names. */
+export const WEBHOOK_ROUTE_KEY_PREFIX = 'POST /webhook/';
 
 /**
- * The platform's alarms and the one dashboard: API (5xx rate, p99 latency, 429s), webhook function (errors,
- * throttles, duration near its timeout), ALB (ELB 5xx, rejected connections), cluster (CPU and memory
- * reservation, instances below minimum) and each NAT gateway (port allocation errors, dropped packets). Every
- * alarm notifies the topic on ALARM and OK.
+ * The platform's alarms and the one dashboard: API (5xx rate, p99 latency, 429s), webhook (requests our side failed,
+ * 429 answers of its routes, p99 duration against its own deadline), ALB (ELB 5xx, rejected connections), cluster
+ * (CPU and memory reservation at maxCapacity, instances below minimum), each NAT gateway (port allocation errors,
+ * dropped packets), and the notification path itself (undelivered chat alerts, pipeline-events errors). Every alarm
+ * notifies the topic on ALARM and OK.
  */
 export class PlatformMonitoring extends Construct {
   readonly names: PlatformAlarmNames;
   /** Every alarm this construct made, platform first, then one pair per NAT gateway. */
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly apiThrottledFilter: logs.MetricFilter;
+  readonly webhookThrottledFilter: logs.MetricFilter;
   readonly dashboard: BerthDashboard;
 
   constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
@@ -88,6 +105,19 @@ export class PlatformMonitoring extends Construct {
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     });
+    // The webhook routes' own throttles (one per project, and the catch-all's) answer 429 before the function
+    // runs: only the access log sees them. Azure DevOps puts a subscription on probation after a 429.
+    this.webhookThrottledFilter = new logs.MetricFilter(this, 'WebhookThrottledFilter', {
+      logGroup: props.apiAccessLogGroup,
+      filterPattern: logs.FilterPattern.all(
+        logs.FilterPattern.stringValue('$.routeKey', '=', `${WEBHOOK_ROUTE_KEY_PREFIX}*`),
+        logs.FilterPattern.stringValue('$.status', '=', '429'),
+      ),
+      metricNamespace: apiThrottledNamespace(props.prefix),
+      metricName: WEBHOOK_THROTTLED_METRIC,
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
 
     const metrics: PlatformMetrics = {
       apiRequests: stage.metricCount({ ...sum5, label: 'requests' }),
@@ -105,8 +135,12 @@ export class PlatformMonitoring extends Construct {
         label: 'p99',
       }),
       webhookInvocations: props.webhookFunction.metricInvocations({ ...sum5, label: 'invocations' }),
-      webhookErrors: props.webhookFunction.metricErrors({ ...sum5, label: 'errors' }),
-      webhookThrottles: props.webhookFunction.metricThrottles({ ...sum5, label: 'throttles' }),
+      webhookRetryable: webhookOutcomeMetric({ prefix: props.prefix }, 'retryable').with({
+        label: 'retryable (503)',
+      }),
+      webhookErrors: props.webhookFunction.metricErrors({ ...sum5, label: 'crashes (Lambda errors)' }),
+      webhookThrottles: props.webhookFunction.metricThrottles({ ...sum5, label: 'Lambda throttles' }),
+      webhookThrottled: this.webhookThrottledFilter.metric({ ...sum5, label: '429 (route throttle)' }),
       webhookDurationP99: props.webhookFunction.metricDuration({
         period: fiveMinutes,
         statistic: cloudwatch.Stats.p(99),
@@ -231,10 +265,21 @@ export class PlatformMonitoring extends Construct {
     add(
       berthAlarm(this, 'WebhookErrors', {
         alarmName: names.webhookErrors,
-        meaning: `The webhook function failed ${t.webhookErrors} or more times in 5 minutes: a push may not have started its pipeline.`,
-        firstCheck: `${webhookLogs} for the error, then the Azure DevOps service hook's history (Project settings, Service hooks) to re-send the push.`,
+        meaning: `Our side failed ${t.webhookErrors} or more webhook requests in 5 minutes: answered 503 (retryable: a secret, the push-order table or CodePipeline failed or was too slow), crashed, or throttled by Lambda. A push may not have started its pipeline.`,
+        firstCheck: `${webhookLogs}: lines with outcome "retryable" name the dependency and error; then the Azure DevOps service hook's history (Project settings, Service hooks) to re-send a push that was not retried.`,
         runbook: 'webhook-errors',
-        metric: metrics.webhookErrors,
+        // The handler answers every failure of ours with a 503 instead of throwing, so Lambda Errors alone would
+        // almost never move: count its retryable answers, and add the crashes and throttles it cannot count.
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(retryable, 0) + FILL(errors, 0) + FILL(throttles, 0)',
+          usingMetrics: {
+            retryable: webhookOutcomeMetric({ prefix: props.prefix }, 'retryable'),
+            errors: props.webhookFunction.metricErrors({ ...sum5 }),
+            throttles: props.webhookFunction.metricThrottles({ ...sum5 }),
+          },
+          period: fiveMinutes,
+          label: 'requests our side failed',
+        }),
         threshold: t.webhookErrors,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -243,27 +288,33 @@ export class PlatformMonitoring extends Construct {
       }),
     );
     add(
-      berthAlarm(this, 'WebhookThrottles', {
-        alarmName: names.webhookThrottles,
-        meaning: `The webhook function was throttled (reserved concurrency exhausted) ${t.webhookThrottles} or more times in 5 minutes; those service hook calls got an error instead of starting a pipeline.`,
-        firstCheck: `the Invocations and Duration graphs of the webhook on the dashboard (a burst of pushes, or slow calls holding concurrency), then ${webhookLogs}.`,
-        runbook: 'webhook-throttles',
-        metric: metrics.webhookThrottles,
-        threshold: t.webhookThrottles,
+      berthAlarm(this, 'WebhookThrottled', {
+        alarmName: names.webhookThrottled,
+        meaning: `A webhook route answered 429 ${t.webhookThrottledPer5Min} or more times in 5 minutes: a project's route throttle (api.webhookThrottle, per project) refused Azure DevOps, which puts the service hook subscription on probation and then drops its events.`,
+        firstCheck: `which route, in CloudWatch Logs Insights on the API access log (log group ${props.apiAccessLogGroup.logGroupName}): filter status = "429" and routeKey like "POST /webhook/" | stats count(*) by routeKey; then the subscription's state in Azure DevOps (Project settings, Service hooks): re-enable it if it is on probation.`,
+        tune: `webhookThrottledPer5Min in src/monitoring/thresholds.ts; raise api.webhookThrottle in berth.yaml if the pushes are legitimate`,
+        runbook: 'webhook-throttled',
+        metric: metrics.webhookThrottled,
+        threshold: t.webhookThrottledPer5Min,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
+        // The filter emits only on a 429 of a webhook route: no data is no throttling.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         topic,
       }),
     );
-    // Lambda's own default timeout is 3 s.
     const timeoutMs = (props.webhookFunction.timeout ?? Duration.seconds(3)).toMilliseconds();
-    const durationLimitMs = Math.round((timeoutMs * t.webhookDurationPercentOfTimeout) / 100);
+    const durationLimitMs = t.webhookDurationP99Ms;
+    if (durationLimitMs >= WEBHOOK_DEADLINE_MS || durationLimitMs >= timeoutMs) {
+      throw new Error(
+        `webhookDurationP99Ms (${durationLimitMs}) must be below the webhook's ${WEBHOOK_DEADLINE_MS} ms deadline and its ${timeoutMs} ms timeout: an alarm there fires only once requests are cut off`,
+      );
+    }
     add(
       berthAlarm(this, 'WebhookDuration', {
         alarmName: names.webhookDuration,
-        meaning: `The webhook's p99 duration is above ${durationLimitMs} ms (${t.webhookDurationPercentOfTimeout} % of its ${timeoutMs / 1000} s timeout) in 2 of 3 five-minute periods; slower calls will time out.`,
-        firstCheck: `${webhookLogs}: which call is slow (Secrets Manager or CodePipeline StartPipelineExecution), and the AWS Health Dashboard for those services.`,
+        meaning: `The webhook's p99 duration is above ${durationLimitMs} ms in 2 of 3 five-minute periods: half the ${WEBHOOK_DEADLINE_MS} ms the handler gives its AWS calls (within a ${timeoutMs / 1000} s timeout). Past that deadline a request is answered 503 and counted by ${names.webhookErrors}.`,
+        firstCheck: `${webhookLogs}: durationMs and the dependency of slow requests (Secrets Manager, DynamoDB, CodePipeline StartPipelineExecution), and the AWS Health Dashboard for those services.`,
         runbook: 'webhook-duration',
         metric: metrics.webhookDurationP99,
         threshold: durationLimitMs,
@@ -307,14 +358,31 @@ export class PlatformMonitoring extends Construct {
     );
 
     // --- Cluster ---------------------------------------------------------------------------------------------
-    const capacityCheck = `the ASG's in-service instances against maxCapacity (dashboard, Cluster), and the ECS services' Events tabs for "unable to place a task"; raise cluster.maxCapacity or the instance type in berth.yaml.`;
+    // Below maxCapacity, managed scaling adds an instance for a task that does not fit, and with a target capacity
+    // of 100 % a high reservation is the normal, packed state: judge the reservation only while the group is full.
+    const atMax = (reservation: cloudwatch.IMetric, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `IF(FILL(instances, 0) >= ${props.maxCapacity}, reservation, 0)`,
+        usingMetrics: {
+          instances: asgMetric(props.autoScalingGroup, 'GroupInServiceInstances', 'in service').with({
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+          reservation,
+        },
+        period: fiveMinutes,
+        label,
+      });
+    const capacityCheck = `the ASG's in-service instances against maxCapacity (${props.maxCapacity}) on the dashboard (Cluster), and the ECS services' Events tabs for "unable to place a task"; raise cluster.maxCapacity or the instance type in berth.yaml.`;
     add(
       berthAlarm(this, 'ClusterCpuReservation', {
         alarmName: names.clusterCpuReservation,
-        meaning: `Tasks reserve more than ${t.clusterCpuReservationPercent} % of the cluster's CPU for 15 minutes: capacity is running out and new tasks may not fit.`,
+        meaning: `The cluster is at its maxCapacity (${props.maxCapacity} instances) and tasks reserve more than ${t.clusterCpuReservationPercent} % of its CPU for 15 minutes: managed scaling cannot add an instance, so the next task or scale-out may not fit.`,
         firstCheck: capacityCheck,
         runbook: 'cluster-cpu-reservation',
-        metric: metrics.clusterCpuReservation,
+        metric: atMax(
+          props.cluster.metricCpuReservation({ period: fiveMinutes, statistic: cloudwatch.Stats.AVERAGE }),
+          'CPU reserved % at maxCapacity',
+        ),
         threshold: t.clusterCpuReservationPercent,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
@@ -326,10 +394,13 @@ export class PlatformMonitoring extends Construct {
     add(
       berthAlarm(this, 'ClusterMemoryReservation', {
         alarmName: names.clusterMemoryReservation,
-        meaning: `Tasks reserve more than ${t.clusterMemoryReservationPercent} % of the cluster's memory for 15 minutes: capacity is running out and new tasks may not fit.`,
+        meaning: `The cluster is at its maxCapacity (${props.maxCapacity} instances) and tasks reserve more than ${t.clusterMemoryReservationPercent} % of its memory for 15 minutes: managed scaling cannot add an instance, so the next task or scale-out may not fit.`,
         firstCheck: capacityCheck,
         runbook: 'cluster-memory-reservation',
-        metric: metrics.clusterMemoryReservation,
+        metric: atMax(
+          props.cluster.metricMemoryReservation({ period: fiveMinutes, statistic: cloudwatch.Stats.AVERAGE }),
+          'memory reserved % at maxCapacity',
+        ),
         threshold: t.clusterMemoryReservationPercent,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
@@ -366,6 +437,7 @@ export class PlatformMonitoring extends Construct {
           meaning: `${where} could not allocate a source port ${t.natPortAllocationErrors} or more times in 5 minutes: outbound connections from the private subnets failed.`,
           firstCheck: `the gateway's ActiveConnectionCount on the dashboard (NAT): more than 55,000 simultaneous connections to one destination; find the task or build opening them (VPC flow logs).`,
           runbook: 'nat-port-allocation-errors',
+          generation: props.generation,
           metric: nat.portAllocationErrors,
           threshold: t.natPortAllocationErrors,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -380,6 +452,7 @@ export class PlatformMonitoring extends Construct {
           meaning: `${where} dropped more than ${t.natPacketsDroppedPer5Min} packets in 5 minutes.`,
           firstCheck: `the AWS Health Dashboard for a NAT gateway event in that AZ, then the gateway's traffic on the dashboard (NAT) for a surge.`,
           runbook: 'nat-packets-dropped',
+          generation: props.generation,
           metric: nat.packetsDropped,
           threshold: t.natPacketsDroppedPer5Min,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -390,15 +463,65 @@ export class PlatformMonitoring extends Construct {
       );
     }
 
+    // --- The notification path -------------------------------------------------------------------------------
+    const alerts = props.alertsFunction
+      ? {
+          ...alertOutcomeMetrics(platform.alertsFunctionName),
+          errors: props.alertsFunction.metricErrors({ ...sum5, label: 'crashes (Lambda errors)' }),
+        }
+      : undefined;
+    if (alerts && props.alertsFunction) {
+      add(
+        berthAlarm(this, 'AlertsUndelivered', {
+          alarmName: names.alertsUndelivered,
+          meaning: `${t.alertsUndelivered} or more chat alerts were not delivered in 5 minutes (a channel refused the message, failed after retries, or its URL is unreadable or invalid), or the alerts function crashed: someone did not get an alarm or failure message.`,
+          firstCheck: `the alerts function's log (Lambda console, ${platform.alertsFunctionName}, Monitor): lines "The alert did not reach the chat channel" name the channel and reason; check the URL with npx --no-install berth alerts test <channel>, and store a new one with berth alerts set-webhook <channel>.`,
+          runbook: 'alerts-undelivered',
+          metric: new cloudwatch.MathExpression({
+            expression: 'FILL(failed, 0) + FILL(errors, 0)',
+            usingMetrics: {
+              failed: alerts.failed,
+              errors: props.alertsFunction.metricErrors({ ...sum5 }),
+            },
+            period: fiveMinutes,
+            label: 'undelivered alerts',
+          }),
+          threshold: t.alertsUndelivered,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          // No message, no failed delivery.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          topic,
+        }),
+      );
+    }
+    if (props.pipelineEventsFunction) {
+      add(
+        berthAlarm(this, 'PipelineEventsErrors', {
+          alarmName: names.pipelineEventsErrors,
+          meaning: `The pipeline-events function failed ${t.pipelineEventsErrors} or more times in 5 minutes: it throws only when it could not publish a failed release's message (or its settings are broken), so a failure message may be lost (Lambda retries twice, then the event goes to its dead-letter queue).`,
+          firstCheck: `its log (Lambda console, ${platform.pipelineEventsFunctionName}, Monitor) for "Could not publish the failure notification" and the error; then the pipelines' latest executions (npx --no-install berth status).`,
+          runbook: 'pipeline-events-errors',
+          metric: props.pipelineEventsFunction.metricErrors({ ...sum5 }),
+          threshold: t.pipelineEventsErrors,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          topic,
+        }),
+      );
+    }
+
     this.dashboard = new BerthDashboard(this, 'Dashboard', {
       prefix: props.prefix,
       metrics,
+      alerts,
       alarms: this.alarms,
       thresholds: t,
-      webhookDurationLimitMs: durationLimitMs,
       minCapacity: props.minCapacity,
       maxCapacity: props.maxCapacity,
       projects: props.projects,
+      generation: props.generation,
     });
   }
 }

@@ -2,7 +2,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { platformNames, projectNames } from '../config/names';
 import { projectAlarmNames, type ProjectAlarmNames } from './alarm-names';
@@ -30,6 +30,18 @@ export interface ProjectAlarmsProps {
   /** @default DEFAULT_THRESHOLDS.project */
   readonly thresholds?: ProjectThresholds;
   /**
+   * The service's CPU scaling target (`service.scaling.cpuPercent`), quoted by the cpu-high alarm, which must sit
+   * above it (synth warns otherwise). @default 60, the schema's default
+   */
+  readonly cpuScalingTargetPercent?: number;
+  /**
+   * The platform generation (`platformGeneration(config)`, src/monitoring/generation.ts), written into the
+   * descriptions of the alarms that name the shared ALB (`loadBalancerFullName` is read from the platform stack
+   * with Fn::GetStackOutput): a change that replaces the ALB then changes their template, so the deploy updates
+   * them and CloudFormation resolves the new name. @default - none (they then keep the first ALB's name)
+   */
+  readonly generation?: string;
+  /**
    * Make the 5xx and unhealthy-hosts alarms ECS deployment alarms, so a deployment during which either fires
    * rolls back on its own. @default true
    */
@@ -37,9 +49,11 @@ export interface ProjectAlarmsProps {
 }
 
 /**
- * One project's alarms, in its own stack: target 5xx, unhealthy hosts and p99 response time on its target group,
- * CPU and memory of its service, running tasks below desired, and failed pipeline executions. Every alarm notifies
- * the platform topic on ALARM and OK. The 5xx and unhealthy-hosts alarms are also the service's deployment alarms.
+ * One project's alarms, in its own stack: for a routed project target 5xx, unhealthy hosts and p99 response time
+ * on its target group (a worker has none); CPU and memory of its service, running tasks below desired, and failed
+ * pipeline executions. Every alarm but pipeline-failed notifies the platform topic on ALARM and OK (a failed release
+ * is announced by the pipeline-events function's own message). The 5xx and unhealthy-hosts alarms are also the
+ * service's deployment alarms.
  */
 export class ProjectAlarms extends Construct {
   readonly names: ProjectAlarmNames;
@@ -62,6 +76,8 @@ export class ProjectAlarms extends Construct {
     const cluster = platformNames({ prefix: props.prefix }).clusterName;
     const topic = props.topic;
     const key = (k: string) => `alarms.${k} of project ${p} in berth.yaml`;
+    const generation = props.generation;
+    const cpuTarget = props.cpuScalingTargetPercent ?? 60;
 
     const targetGroup = props.targetGroup;
     if (targetGroup) {
@@ -80,6 +96,7 @@ export class ProjectAlarms extends Construct {
         firstCheck: `the service's logs (${logs}) for errors and stack traces, and whether a deployment is under way (ECS console: cluster ${cluster}, service ${derived.service}, Deployments).`,
         tune: key('target5xxPerMinute'),
         runbook: 'target-5xx',
+        generation,
         metric: tgMetrics
           .httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
             ...perMinute,
@@ -98,8 +115,9 @@ export class ProjectAlarms extends Construct {
       this.unhealthyHosts = berthAlarm(this, 'UnhealthyHosts', {
         alarmName: names.unhealthyHosts,
         meaning: `${t.unhealthyHosts === 0 ? 'At least one' : `More than ${t.unhealthyHosts}`} of ${p}'s targets failed the ALB health check for 3 minutes; during a deployment this rolls the service back.`,
-        firstCheck: `the target group's Targets tab (EC2 console, Target groups, ${derived.qualified}) for the failure reason, then the health check path answers 2xx inside the container (${logs}).`,
+        firstCheck: `the target group's Targets tab (EC2 console, Target groups, the name starting with ${derived.qualified.slice(0, 25)}) for the failure reason, then the health check path answers 2xx inside the container (${logs}).`,
         runbook: 'unhealthy-hosts',
+        generation,
         metric: tgMetrics
           .unhealthyHostCount({ ...perMinute, statistic: cloudwatch.Stats.MAXIMUM })
           .with({ dimensionsMap: tgDimensions }),
@@ -118,6 +136,7 @@ export class ProjectAlarms extends Construct {
         firstCheck: `the service's CPU and memory on the dashboard (${p} section), then slow calls in its logs (${logs}) and in the dependencies it calls.`,
         tune: key('targetResponseTimeP99Seconds'),
         runbook: 'response-time-p99',
+        generation,
         metric: tgMetrics
           .targetResponseTime({ ...perMinute, statistic: cloudwatch.Stats.p(99) })
           .with({ dimensionsMap: tgDimensions }),
@@ -133,7 +152,7 @@ export class ProjectAlarms extends Construct {
     const utilization = serviceUtilizationMetrics(props.clusterName, props.serviceName, Duration.minutes(5));
     this.cpuHigh = berthAlarm(this, 'CpuHigh', {
       alarmName: names.cpuHigh,
-      meaning: `${p}'s tasks use more than ${t.cpuPercent} % of their CPU reservation for 10 minutes: scaling (target 60 %) is at its maximum or cannot place tasks.`,
+      meaning: `${p}'s tasks use more than ${t.cpuPercent} % of their CPU reservation for 10 minutes: scaling (target ${cpuTarget} %) is at its maximum or cannot place tasks.`,
       firstCheck: `the running vs desired tasks on the dashboard (${p} section) and the service's Events tab (ECS console) for placement failures; raise maxCount or cpu in berth.yaml if the load is real.`,
       tune: key('cpuPercent'),
       runbook: 'cpu-high',
@@ -163,12 +182,13 @@ export class ProjectAlarms extends Construct {
     const tasks = taskCountMetrics(props.clusterName, props.serviceName);
     this.tasksBelowDesired = berthAlarm(this, 'TasksBelowDesired', {
       alarmName: names.tasksBelowDesired,
-      meaning: `${p} has run fewer tasks than desired for ${t.tasksBelowDesiredMinutes} minutes in a row: tasks crash, fail to start, or do not fit on the cluster.`,
+      meaning: `${p} has run fewer tasks than its desired count (set by auto scaling, between minCount and maxCount) for ${t.tasksBelowDesiredMinutes} minutes in a row: tasks crash, fail to start, or do not fit on the cluster even after it scaled out.`,
       firstCheck: `the service's Events tab in the ECS console (cluster ${cluster}, service ${derived.service}) for "unable to place a task" or failing health checks, and the stopped tasks' reasons.`,
       runbook: 'tasks-below-desired',
       metric: new cloudwatch.MathExpression({
-        // Running is filled with 0 so a service with no running task at all still counts; desired is 0 before
-        // the first release, so a service that was never released never alarms.
+        // Running is filled with 0 so a service with no running task at all still counts. The service exists only
+        // after the first release (before it there is no series at all), and from then on auto scaling owns its
+        // desired count: a scale-out raises it first, and the minutes allow for a new instance to join.
         expression: 'desired - FILL(running, 0)',
         usingMetrics: { desired: tasks.desired, running: tasks.running },
         period: Duration.minutes(1),
@@ -177,14 +197,25 @@ export class ProjectAlarms extends Construct {
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: t.tasksBelowDesiredMinutes,
-      // No Container Insights data at all means no service to judge (or Container Insights off): not an outage.
+      // No Container Insights data at all means no service yet (never released): not an outage.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       topic,
     });
 
+    if (t.cpuPercent <= cpuTarget) {
+      Annotations.of(this).addWarningV2(
+        'berth:cpu-alarm-below-scaling-target',
+        `The cpu-high alarm of ${p} (alarms.cpuPercent ${t.cpuPercent}) is at or below its scaling target (service.scaling.cpuPercent ${cpuTarget}): scaling holds the service there, so the alarm fires in normal operation. Set alarms.cpuPercent above ${cpuTarget}.`,
+      );
+    }
+
     this.pipelineFailed = berthAlarm(this, 'PipelineFailed', {
       alarmName: names.pipelineFailed,
-      meaning: `An execution of the pipeline ${derived.pipeline} failed (the pipeline-events function also sent the readable failure message with stage, commit and link).`,
+      // A failed release is announced once, by the pipeline-events function's message (stage, commit, link). An
+      // alarm notification would repeat it, and its OK five minutes later would claim a recovery that did not
+      // happen (it only means no new failure). The alarm keeps its state for the dashboard and `berth status`.
+      notify: false,
+      meaning: `An execution of the pipeline ${derived.pipeline} failed in the last 5 minutes. It notifies nobody: the pipeline-events function publishes the readable failure message (stage, commit, link) to the alarm topic, and OK here only means no new failure, not a fix.`,
       firstCheck: `the failed stage in CodePipeline (console, Pipelines, ${derived.pipeline}, latest execution) and its CodeBuild log; or: aws codepipeline list-pipeline-executions --pipeline-name ${derived.pipeline} --max-items 1.`,
       runbook: 'pipeline-failed',
       metric: pipelineOutcomeMetrics({ prefix: props.prefix }, { name: p }).failed,

@@ -64,7 +64,9 @@ export class ReleaseFunctions extends Construct {
         functionName: props.functionName(stage),
         description: `Berth ${props.projectName}: ${description}`,
         environment: { ...common, POWERTOOLS_SERVICE_NAME: props.functionName(stage), ...environment },
-        timeout: extra.timeout ?? Duration.minutes(15),
+        // Each invocation works until about 30 s before its timeout, then hands over with a continuation token
+        // (CodePipeline re-invokes the function with it); the stage's own deadline bounds the whole wait.
+        timeout: extra.timeout ?? Duration.minutes(5),
         memorySize: 256,
         logRetention: props.logRetention,
         ...(extra.vpc ? { vpc: { vpc: props.vpc, securityGroups: [props.verifySecurityGroup] } } : {}),
@@ -93,7 +95,7 @@ export class ReleaseFunctions extends Construct {
     this.scan.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadOwnImagesAndScans',
-        actions: ['ecr:DescribeImages', 'ecr:DescribeImageScanFindings', 'ecr:StartImageScan'],
+        actions: ['ecr:BatchGetImage', 'ecr:DescribeImageScanFindings', 'ecr:StartImageScan'],
         resources: [repo.repositoryArn],
       }),
     );
@@ -125,12 +127,12 @@ export class ReleaseFunctions extends Construct {
         [RELEASE_ENV.repositoryName]: repo.repositoryName,
         [RELEASE_ENV.architectures]: architectures,
       },
-      { timeout: Duration.minutes(5) },
+      { timeout: Duration.minutes(1) },
     );
     this.push.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'RetagOwnImages',
-        actions: ['ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage'],
+        actions: ['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage'],
         resources: [repo.repositoryArn],
       }),
     );
@@ -230,7 +232,7 @@ export class ReleaseFunctions extends Construct {
         [RELEASE_ENV.serviceName]: props.serviceName,
         ...(props.healthUrl ? { [RELEASE_ENV.healthUrl]: props.healthUrl } : {}),
       },
-      { vpc: true, timeout: Duration.minutes(10) },
+      { vpc: true },
     );
     this.verify.role.addToPolicy(
       new iam.PolicyStatement({

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -24,8 +23,10 @@ export interface WebServiceProps {
   readonly path: string;
   /** Listener rule priority, unique on the listener. */
   readonly priority: number;
-  /** Target group name (at most 32 characters); see {@link targetGroupName}. */
+  /** Target group name (at most 32 characters). */
   readonly targetGroupName: string;
+  /** What identifies the target group (path, health-check path, port); part of its construct id. */
+  readonly targetGroupHash: string;
   /** The port the container listens on (`PORT`). */
   readonly containerPort: number;
   /** The ALB health check. */
@@ -207,8 +208,7 @@ export class ProjectService extends Construct {
     if (props.exec) grantExec(this.taskDefinition.taskRole, props.exec);
 
     if (web) {
-      const tgId = `TargetGroup${createHash('sha256').update(web.path).digest('hex').slice(0, 6)}`;
-      this.targetGroup = new elbv2.ApplicationTargetGroup(this, tgId, {
+      this.targetGroup = new elbv2.ApplicationTargetGroup(this, `TargetGroup${web.targetGroupHash}`, {
         vpc: props.vpc,
         targetGroupName: web.targetGroupName,
         port: web.containerPort,

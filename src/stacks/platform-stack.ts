@@ -7,6 +7,9 @@ import { InternalLoadBalancer } from '../edge/load-balancer';
 import { azureDevOpsBaseUrl, platformNames, projectNames } from '../config/names';
 import { WebhookEndpoint } from '../edge/webhook';
 import { AlarmTopic } from '../monitoring/alarm-topic';
+import { alertChannelSettings } from '../monitoring/alert-channels';
+import { ChatAlerts } from '../monitoring/alerts';
+import { platformGeneration } from '../monitoring/generation';
 import { PipelineEvents } from '../monitoring/pipeline-events';
 import { PlatformMonitoring } from '../monitoring/platform-monitoring';
 import { natGatewayIds } from '../network/network';
@@ -30,6 +33,8 @@ export class PlatformStack extends Stack {
   readonly api: HttpApiGateway;
   readonly verifySecurityGroup: ec2.SecurityGroup;
   readonly alarms: AlarmTopic;
+  /** Only with chat channels (alerts.chat). */
+  readonly chatAlerts?: ChatAlerts;
   readonly serviceLinkedRoles: ServiceLinkedRoles;
   readonly webhook: WebhookEndpoint;
   readonly pipelineEvents: PipelineEvents;
@@ -94,6 +99,15 @@ export class PlatformStack extends Stack {
       emails: config.alerts.emails,
       alarmNamePrefix: `${config.prefix}-`,
     });
+    this.chatAlerts =
+      config.alerts.chat.length > 0
+        ? new ChatAlerts(this, 'ChatAlerts', {
+            topic: this.alarms.topic,
+            channels: alertChannelSettings(config),
+            functionName: names.alertsFunctionName,
+            logRetention: retention,
+          })
+        : undefined;
 
     const projects = config.projects.map((p) => ({ project: p, names: projectNames(config, p) }));
 
@@ -155,6 +169,9 @@ export class PlatformStack extends Stack {
       maxCapacity: config.cluster.maxCapacity,
       natGatewayIds: natGatewayIds(vpc),
       projects: config.projects,
+      generation: platformGeneration(config),
+      alertsFunction: this.chatAlerts?.handler.function,
+      pipelineEventsFunction: this.pipelineEvents.handler.function,
     });
 
     new CfnOutput(this, names.apiUrlOutput, {

@@ -7,7 +7,16 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  Duration,
+  Fn,
+  Stack,
+  Tags,
+  type StackProps,
+} from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import {
   IMAGE_PLATFORMS,
@@ -17,9 +26,10 @@ import {
   STACK_PARAMETERS,
   type ImageArchitecture,
 } from '../contracts';
-import { cloneUrl, platformNames, projectNames, targetGroupName } from '../config/names';
+import { cloneUrl, platformNames, projectNames, targetGroupHash, targetGroupName } from '../config/names';
 import { TEST_COMPUTE, TEST_IMAGES, type ParsedConfig, type ParsedProject } from '../config/schema';
 import { ProjectAlarms } from '../monitoring/project-alarms';
+import { platformGeneration } from '../monitoring/generation';
 import { projectThresholds } from '../monitoring/thresholds';
 import { ArtifactsBucket } from '../project/artifacts';
 import { DeliveryPipeline } from '../project/pipeline/pipeline';
@@ -98,12 +108,13 @@ export class ProjectStack extends Stack {
       type: 'String',
       default: NO_RELEASE,
       allowedPattern: `^(${NO_RELEASE}|[0-9a-f]{40})$`,
-      description: `The released commit (image tag), written by the pipeline's Deploy stage; "${NO_RELEASE}" before the first release. Do not set by hand: use npx berth rollback.`,
+      description: `The released commit (image tag), written by the pipeline's Deploy stage; "${NO_RELEASE}" before the first release. Do not set by hand: use npx --no-install berth rollback.`,
     });
     this.restartNonce = new CfnParameter(this, STACK_PARAMETERS.restartNonce, {
       type: 'String',
       default: INITIAL_RESTART_NONCE,
-      description: 'Changed by a redeploy (npx berth redeploy) to start new tasks on the same image.',
+      description:
+        'Changed by a redeploy (npx --no-install berth redeploy) to start new tasks on the same image.',
     });
     this.released = new CfnCondition(this, 'Released', {
       expression: Fn.conditionNot(Fn.conditionEquals(this.imageTag.valueAsString, NO_RELEASE)),
@@ -178,7 +189,16 @@ export class ProjectStack extends Stack {
             loadBalancerFullName: shared.loadBalancerFullName,
             path: project.path!,
             priority: project.priority!,
-            targetGroupName: targetGroupName(config, { name: project.name, path: project.path! }),
+            targetGroupName: targetGroupName(config, project, {
+              path: project.path!,
+              healthCheckPath: s.healthCheckPath!,
+              port: s.port!,
+            }),
+            targetGroupHash: targetGroupHash({
+              path: project.path!,
+              healthCheckPath: s.healthCheckPath!,
+              port: s.port!,
+            }),
             containerPort: s.port!,
             healthCheck: {
               path: s.healthCheckPath!,
@@ -200,10 +220,7 @@ export class ProjectStack extends Stack {
       serviceName: names.service,
       stackName: names.stack,
       referencedStackNames: [platform.networkStack, platform.platformStack],
-      taskRoles: [
-        this.service.taskDefinition.taskRole,
-        this.service.taskDefinition.obtainExecutionRole(),
-      ],
+      taskRoles: [this.service.taskDefinition.taskRole, this.service.taskDefinition.obtainExecutionRole()],
       alarmNamePrefix: `${names.qualified}-`,
     });
 
@@ -266,6 +283,8 @@ export class ProjectStack extends Stack {
       serviceName: names.service,
       clusterName: platform.clusterName,
       thresholds: projectThresholds(project),
+      cpuScalingTargetPercent: s.scaling.cpuPercent,
+      generation: platformGeneration(config),
     });
 
     new CfnOutput(this, 'PipelineName', { value: names.pipeline });

@@ -1,9 +1,12 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -128,6 +131,9 @@ export function mockAws() {
   const ecs = mockClient(ECSClient);
   const elb = mockClient(ElasticLoadBalancingV2Client);
   const cw = mockClient(CloudWatchClient);
+  const logs = mockClient(CloudWatchLogsClient);
+  const ssm = mockClient(SSMClient);
+  const ecr = mockClient(ECRClient);
   const regions: string[] = [];
   const factory: AwsClientFactory = (region) => {
     regions.push(region);
@@ -139,9 +145,49 @@ export function mockAws() {
       ecs: new ECSClient({ region, credentials }),
       elbv2: new ElasticLoadBalancingV2Client({ region, credentials }),
       cloudWatch: new CloudWatchClient({ region, credentials }),
+      cloudWatchLogs: new CloudWatchLogsClient({ region, credentials }),
+      ssm: new SSMClient({ region, credentials }),
+      ecr: new ECRClient({ region, credentials }),
     };
   };
-  return { cfn, sm, cp, ecs, elb, cw, regions, factory };
+  /** Forgets every mocked answer and recorded call, and the regions asked for. */
+  const reset = () => {
+    for (const m of [cfn, sm, cp, ecs, elb, cw, logs, ssm, ecr]) m.reset();
+    regions.length = 0;
+  };
+  return { cfn, sm, cp, ecs, elb, cw, logs, ssm, ecr, regions, factory, reset };
+}
+
+/**
+ * Deps that never wait: `sleep` resolves at once (and counts), `now` is a clock the test moves (each sleep
+ * advances it by the time slept), `interrupt` is a signal the test aborts (Ctrl-C).
+ */
+export function fakeTime(start = Date.parse('2025-06-01T12:00:00Z')) {
+  let now = start;
+  const sleeps: number[] = [];
+  const controller = new AbortController();
+  let onSleep: ((n: number) => void) | undefined;
+  return {
+    sleeps,
+    controller,
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    /** Called after each sleep with the number of sleeps so far (abort the controller to stop a --follow). */
+    onSleep: (fn: (n: number) => void) => {
+      onSleep = fn;
+    },
+    deps: {
+      now: () => now,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+        onSleep?.(sleeps.length);
+      },
+      interrupt: controller.signal,
+    },
+  };
 }
 
 export function stack(name: string, outputs: Record<string, string> = {}, status = 'CREATE_COMPLETE'): Stack {
@@ -170,14 +216,19 @@ export function deployEverything(aws: ReturnType<typeof mockAws>, apiUrl = API_U
   }
 }
 
-/** Runs the CLI in-process with `--config <file>` appended. */
+/** Runs the CLI in-process with `--config <file>` appended (before a `--`, whose rest is the task's command). */
 export async function run(
   args: string[],
   c: Captured,
   configFile: string,
   deps: CliDeps,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const code = await runCli([...args, '--config', configFile], c.io, deps);
+  const dash = args.indexOf('--');
+  const argv =
+    dash < 0
+      ? [...args, '--config', configFile]
+      : [...args.slice(0, dash), '--config', configFile, ...args.slice(dash)];
+  const code = await runCli(argv, c.io, deps);
   return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 

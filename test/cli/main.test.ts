@@ -35,18 +35,50 @@ describe('berth help', () => {
       'connect <project>',
       'plan',
       'status [<project>]',
+      'logs <project> [--since <time>] [--follow] [--filter <text>] [--stage <name>]',
+      'exec <project> [--task <id>] [-- <command>...]',
+      'releases <project>',
+      'rollback <project> [--to <commit>] [--no-wait]',
+      'redeploy <project> [--no-wait]',
+      'run <project> [--no-wait] -- <command>...',
+      'secrets list <project> | set <project> <NAME> [--no-redeploy] [--no-wait]',
       'help [<command>]',
       '--config <file>',
       '--json',
+      '-V, --version',
       'AZURE_DEVOPS_PAT',
     ]) {
       expect(r.stdout).toContain(s);
     }
     expect(r.stdout).toContain(
-      'Exit codes: 0 done, 1 a failure talking to AWS or Azure DevOps, 2 a usage or config problem.',
+      'Exit codes: 0 done, 1 a failure talking to AWS or Azure DevOps, 2 a usage or config problem;',
     );
+    expect(r.stdout).toContain('AWS_REGION, AWS_DEFAULT_REGION or the');
+    expect(r.stdout).not.toContain('region default');
     expect(r.stderr).toBe('');
   });
+
+  it('given --version or -V, when the CLI runs, then it prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+
+    expect(await cli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect((await cli(['-V'])).stdout).toBe(`${version}\n`);
+    expect(JSON.parse((await cli(['--version', '--json'])).stdout)).toEqual({ name: 'berth', version });
+  });
+
+  it.each(['logs', 'exec', 'releases', 'rollback', 'redeploy', 'run', 'secrets'])(
+    'given `%s --help`, when the CLI runs, then it prints the usage, the permissions it needs and examples without reading the config',
+    async (name) => {
+      const r = await cli([name, '--help'], { BERTH_CONFIG: '/nonexistent/berth.yaml' });
+
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: berth ${name} `));
+      expect(r.stdout).toContain('It needs ');
+      expect(r.stdout).toContain('Examples:');
+    },
+  );
 
   it('given --help alone, when the CLI runs, then it prints the same help', async () => {
     expect((await cli(['--help'])).stdout).toBe((await cli(['help'])).stdout);
@@ -75,7 +107,20 @@ describe('berth help', () => {
 
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout) as { commands: { name: string }[] };
-    expect(data.commands.map((c) => c.name)).toEqual(['set-pat', 'connect', 'plan', 'status']);
+    expect(data.commands.map((c) => c.name)).toEqual([
+      'set-pat',
+      'connect',
+      'plan',
+      'status',
+      'logs',
+      'exec',
+      'releases',
+      'rollback',
+      'redeploy',
+      'run',
+      'secrets',
+      'alerts',
+    ]);
   });
 });
 
@@ -85,7 +130,7 @@ describe('berth: usage errors exit 2', () => {
 
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'Error: No command given: run `berth help` to see the commands (set-pat, connect, plan, status).\n',
+      'Error: No command given: run `berth help` to see the commands (set-pat, connect, plan, status, logs, exec, releases, rollback, redeploy, run, secrets, alerts).\n',
     );
   });
 
@@ -94,7 +139,7 @@ describe('berth: usage errors exit 2', () => {
 
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'Error: Unknown command "deploy": run `berth help` to see the commands (set-pat, connect, plan, status, help).\n',
+      'Error: Unknown command "deploy": run `berth help` to see the commands (set-pat, connect, plan, status, logs, exec, releases, rollback, redeploy, run, secrets, alerts, help).\n',
     );
   });
 
@@ -118,6 +163,13 @@ describe('berth: usage errors exit 2', () => {
       'The PAT is never taken from a flag (--token would leave it in your shell history)',
     );
     expect(r.stderr).not.toContain('abcdef123456');
+  });
+
+  it('given --password after --, when run is given a command, then the flag belongs to the command and is not refused as a secret flag', async () => {
+    const r = await cli(['run', 'nope', '--config', config.file, '--', 'migrate', '--password=x']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('No project "nope"');
   });
 
   it('given --json and an unknown command, when the CLI runs, then the error is JSON with code "usage"', async () => {
@@ -197,6 +249,17 @@ describe('berth launchers', () => {
 
     expect((err as { code: number }).code).toBe(2);
     expect((err as { stderr: string }).stderr).toContain('Unknown command "nope"');
+  });
+
+  it('given `node bin/berth-cli.js --version`, when it runs in a child process, then it prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const { stdout } = await exec(process.execPath, [path.join(ROOT, 'bin/berth-cli.js'), '--version'], {
+      cwd: ROOT,
+    });
+
+    expect(stdout).toBe(`${version}\n`);
   });
 
   it('given `tsx src/cli/main.ts help` (what `npm run berth` runs), when it runs, then main() runs and prints the help', async () => {

@@ -81,13 +81,24 @@ describe('berth set-pat: storing the PAT', () => {
 
     expect(r.code).toBe(0);
     expect(putCalls()[0].SecretString).toBe(JSON.stringify({ pat: PAT }));
-    expect(r.stderr).toBe('Azure DevOps PAT for cash-collection (Code: Read; input hidden): \n');
+    expect(r.stderr).toBe(
+      'Azure DevOps PAT for cash-collection (Code (Read) and Code (Status); input hidden): \n',
+    );
   });
 
-  it('given AWS_REGION, when set-pat runs, then the secret is written in that region', async () => {
-    await setPat(`${PAT}\n`, [], { AWS_REGION: 'eu-central-1' }).result;
+  it('given set-pat --help, when the CLI runs, then it names both scopes the pipeline needs: cloning and commit statuses', async () => {
+    const r = await run(['set-pat', '--help'], capture(), config.file, deps);
 
-    expect(aws.regions).toEqual(['eu-central-1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('The token needs the scopes Code (Read) and Code (Status)');
+  });
+
+  it('given AWS_REGION naming another region than the config, when set-pat runs, then it stops with exit 2 and writes nothing', async () => {
+    const r = await setPat(`${PAT}\n`, [], { AWS_REGION: 'eu-central-1' }).result;
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('AWS_REGION is eu-central-1');
+    expect(putCalls()).toHaveLength(0);
   });
 
   it("given the second project, when set-pat runs, then it writes that project's secret", async () => {

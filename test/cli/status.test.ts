@@ -11,20 +11,62 @@ import {
   DescribeTargetHealthCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { assignAlarms } from '../../src/cli/status/collect';
-import { assertNoSecretsWritten, capture, mockAws, run, writeConfig } from './helpers';
+import { loadConfig } from '../../src/config/load';
+import type { ParsedConfig } from '../../src/config/schema';
+import { assignAlarms, projectTargetGroup } from '../../src/cli/status/collect';
+import { NO_ALERT_DESTINATION_WARNING } from '../../src/monitoring/alert-channels';
+import {
+  ADO_COLLECTION,
+  ADO_ORIGIN,
+  PAT,
+  assertNoSecretsWritten,
+  capture,
+  mockAws,
+  run,
+  stack,
+  writeConfig,
+} from './helpers';
+import { FakeAzureDevOps } from './fake-azure-devops';
 
-/** `berth status` against mocked CodePipeline, ECS, ELBv2 and CloudWatch clients. */
+/** `berth status` against mocked CloudFormation, CodePipeline, ECS, ELBv2 and CloudWatch clients. */
 
-const { cp, ecs, elb, cw, regions, factory } = mockAws();
+const { cfn, cp, ecs, elb, cw, regions, factory } = mockAws();
 
 let config: ReturnType<typeof writeConfig>;
+let parsed: ParsedConfig;
 beforeAll(() => {
   config = writeConfig();
+  parsed = loadConfig(config.file);
 });
 afterAll(() => config.remove());
 afterEach(() => assertNoSecretsWritten());
+
+/** The target group name the project stack gives a routed project (a hash of its route). */
+const TG = (project: string) =>
+  projectTargetGroup(
+    parsed,
+    parsed.projects.find((p) => p.name === project)!,
+  );
+
+/** The project stacks' live release (ImageTag); undefined: stack not deployed. */
+function released(tags: Record<string, string | undefined>): void {
+  for (const [project, tag] of Object.entries(tags)) {
+    const name = `berth-${project}`;
+    if (tag === undefined) {
+      cfn
+        .on(DescribeStacksCommand, { StackName: name })
+        .rejects(
+          Object.assign(new Error(`Stack with id ${name} does not exist`), { name: 'ValidationError' }),
+        );
+    } else {
+      cfn.on(DescribeStacksCommand, { StackName: name }).resolves({
+        Stacks: [{ ...stack(name), Parameters: [{ ParameterKey: 'ImageTag', ParameterValue: tag }] }],
+      });
+    }
+  }
+}
 
 const SHA = {
   a: '1a2b3c4d5e6f708192a3b4c5d6e7f80910111213',
@@ -68,6 +110,7 @@ function pipeline(
         status: e.status as PipelineExecutionSummary['status'],
         variables: [
           { name: 'COMMIT_ID', resolvedValue: e.sha },
+          { name: 'RELEASE_MODE', resolvedValue: 'release' },
           { name: 'BRANCH', resolvedValue: 'main' },
           { name: 'REPOSITORY', resolvedValue: project },
         ],
@@ -98,7 +141,7 @@ function service(name: string, counts: Partial<Service> = {}, rollout = 'COMPLET
 }
 
 function targets(project: string, states: (string | [string, string, string])[]): void {
-  const name = `berth-${project}`;
+  const name = TG(project);
   elb.on(DescribeTargetGroupsCommand, { Names: [name] }).resolves({
     TargetGroups: [{ TargetGroupName: name, TargetGroupArn: TG_ARN(project) }],
   });
@@ -134,10 +177,12 @@ function healthy(): void {
   targets('cash-collection', ['healthy', 'healthy']);
   targets('poultry-sale', ['healthy', 'healthy']);
   alarms([]);
+  released({ 'cash-collection': SHA.a, 'poultry-sale': SHA.c });
 }
 
 /** Every call of every client fails with `e` (no credentials, say). */
 function rejectEverything(e: Error): void {
+  cfn.onAnyCommand().rejects(e);
   cp.onAnyCommand().rejects(e);
   ecs.onAnyCommand().rejects(e);
   elb.onAnyCommand().rejects(e);
@@ -145,7 +190,7 @@ function rejectEverything(e: Error): void {
 }
 
 beforeEach(() => {
-  for (const m of [cp, ecs, elb, cw]) m.reset();
+  for (const m of [cfn, cp, ecs, elb, cw]) m.reset();
   regions.length = 0;
 });
 
@@ -160,16 +205,17 @@ describe('berth status: a healthy platform', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('Berth status in us-east-1 (cluster berth)');
-    expect(r.stdout).toContain('cash-collection  (/api/cash/*)');
+    expect(r.stdout).toContain('cash-collection  (/api/cash/*)\n  Live release: 1a2b3c4\n');
     expect(r.stdout).toContain('Pipeline berth-cash-collection, last 2 execution(s), newest first:');
-    expect(r.stdout).toMatch(/Succeeded\s+1a2b3c4\s+2025-06-01T10:10:00Z/);
-    expect(r.stdout).toMatch(/Succeeded\s+9f8e7d6\s+2025-06-01T10:00:00Z/);
+    expect(r.stdout).toMatch(/Succeeded\s+release\s+1a2b3c4\s+2025-06-01T10:10:00Z/);
+    expect(r.stdout).toMatch(/Succeeded\s+release\s+9f8e7d6\s+2025-06-01T10:00:00Z/);
     expect(r.stdout).toContain(
       'Service cash-collection: 2 running / 2 desired / 0 pending; rollout COMPLETED; task definition berthcash-collectionServiceTaskDefinition:7',
     );
-    expect(r.stdout).toContain('Targets berth-cash-collection: 2 healthy');
-    expect(r.stdout).toContain('poultry-sale  (/api/poultry/*)');
-    expect(r.stdout).toMatch(/Succeeded\s+c0ffee0\s+2025-06-01T10:05:00Z/);
+    expect(r.stdout).toContain(`Targets ${TG('cash-collection')}: 2 healthy`);
+    expect(TG('cash-collection')).toMatch(/^berth-cash-collection-[0-9a-f]{6}$/);
+    expect(r.stdout).toContain('poultry-sale  (/api/poultry/*)\n  Live release: c0ffee0\n');
+    expect(r.stdout).toMatch(/Succeeded\s+release\s+c0ffee0\s+2025-06-01T10:05:00Z/);
     expect(r.stdout).not.toContain('s3-version-id');
     expect(r.stdout).not.toContain('steady state'); // events only when something is not settled
     expect(r.stdout.match(/Alarms in ALARM: none/g)).toHaveLength(3); // two projects and the platform
@@ -194,7 +240,10 @@ describe('berth status: a healthy platform', () => {
       services: ['cash-collection', 'poultry-sale'],
     });
     expect(elb.commandCalls(DescribeTargetGroupsCommand).map((c) => c.args[0].input.Names)).toEqual(
-      expect.arrayContaining([['berth-cash-collection'], ['berth-poultry-sale']]),
+      expect.arrayContaining([[TG('cash-collection')], [TG('poultry-sale')]]),
+    );
+    expect(cfn.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input.StackName)).toEqual(
+      expect.arrayContaining(['berth-cash-collection', 'berth-poultry-sale']),
     );
     expect(cw.commandCalls(DescribeAlarmsCommand)[0].args[0].input).toMatchObject({
       AlarmNamePrefix: 'berth-',
@@ -202,12 +251,16 @@ describe('berth status: a healthy platform', () => {
     });
   });
 
-  it('given AWS_REGION, when status runs, then the clients use that region', async () => {
+  it("given AWS_REGION other than the config's, when status runs, then it exits 2 without calling AWS", async () => {
     healthy();
 
-    await run(['status'], capture({ env: { AWS_REGION: 'eu-west-1' } }), config.file, { aws: factory });
+    const r = await run(['status'], capture({ env: { AWS_REGION: 'eu-west-1' } }), config.file, {
+      aws: factory,
+    });
 
-    expect(regions).toEqual(['eu-west-1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('AWS_REGION is eu-west-1, but');
+    expect(regions).toEqual([]);
   });
 });
 
@@ -245,7 +298,7 @@ describe('berth status: what needs attention', () => {
 
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /Failed\s+c0ffee0\s+2025-06-01T10:30:00Z\s+failed at Test: Error while executing command: npm test\. Reason: exit status 1\n/,
+      /Failed\s+release\s+c0ffee0\s+2025-06-01T10:30:00Z\s+failed at Test: Error while executing command: npm test\. Reason: exit status 1\n/,
     );
   });
 
@@ -261,7 +314,7 @@ describe('berth status: what needs attention', () => {
 
     const r = await status(['poultry-sale']);
 
-    expect(r.stdout).toMatch(/InProgress\s+1a2b3c4\s+2025-06-01T10:40:00Z\s+at Deploy\n/);
+    expect(r.stdout).toMatch(/InProgress\s+release\s+1a2b3c4\s+2025-06-01T10:40:00Z\s+at Deploy\n/);
   });
 
   it('given tasks that do not place, when status runs, then it shows the pending tasks, the rollout and ECS’s latest event', async () => {
@@ -309,11 +362,11 @@ describe('berth status: what needs attention', () => {
 
     const r = await status();
 
-    expect(r.stdout).toContain('Targets berth-poultry-sale: 1 healthy, 1 draining, 1 unhealthy');
+    expect(r.stdout).toContain(`Targets ${TG('poultry-sale')}: 1 healthy, 1 draining, 1 unhealthy`);
     expect(r.stdout).toContain(
       'i-0121aaaabbbbcccc:32769 unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [500])',
     );
-    expect(r.stdout).toContain('Targets berth-cash-collection: 2 healthy');
+    expect(r.stdout).toContain(`Targets ${TG('cash-collection')}: 2 healthy`);
   });
 
   it('given alarms in ALARM, when status runs, then each is listed under its project, and the rest under platform', async () => {
@@ -385,21 +438,48 @@ describe('berth status: what is not there yet', () => {
       services: [service('cash-collection')],
       failures: [{ arn: 'arn:aws:ecs:us-east-1:123456789012:service/berth/poultry-sale', reason: 'MISSING' }],
     });
-    elb.on(DescribeTargetGroupsCommand, { Names: ['berth-poultry-sale'] }).rejects(
+    elb.on(DescribeTargetGroupsCommand, { Names: [TG('poultry-sale')] }).rejects(
       Object.assign(new Error('One or more target groups not found'), {
         name: 'TargetGroupNotFoundException',
       }),
     );
+    released({ 'poultry-sale': undefined });
 
     const r = await status();
 
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
+      'Live release: stack berth-poultry-sale not deployed (run `npx cdk deploy berth-poultry-sale`)',
+    );
+    expect(r.stdout).toContain(
       'Pipeline berth-poultry-sale: not deployed (run `npx cdk deploy berth-poultry-sale`)',
     );
     expect(r.stdout).toContain('Service poultry-sale: not deployed in cluster berth');
-    expect(r.stdout).toContain('Targets berth-poultry-sale: target group not deployed');
-    expect(r.stdout).toContain('Targets berth-cash-collection: 2 healthy');
+    expect(r.stdout).toContain(`Targets ${TG('poultry-sale')}: target group not deployed`);
+    expect(r.stdout).toContain(`Targets ${TG('cash-collection')}: 2 healthy`);
+  });
+
+  it('given a deployed project not released yet, when status runs, then it says so and that the first release creates the service', async () => {
+    healthy();
+    released({ 'cash-collection': 'none' });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [service('poultry-sale')],
+      failures: [{ reason: 'MISSING' }],
+    });
+
+    const r = await status(['cash-collection']);
+
+    expect(r.stdout).toContain('Live release: not released yet (push a commit to main)');
+    expect(r.stdout).toContain('Service cash-collection: none yet (the first release creates it)');
+    const json = JSON.parse((await status(['cash-collection', '--json'])).stdout) as {
+      projects: { release: unknown }[];
+    };
+    expect(json.projects[0].release).toEqual({
+      stack: 'berth-cash-collection',
+      deployed: true,
+      stackStatus: 'CREATE_COMPLETE',
+      live: null,
+    });
   });
 
   it('given a pipeline that never ran and a service with 0 tasks, when status runs, then it says so', async () => {
@@ -418,7 +498,7 @@ describe('berth status: what is not there yet', () => {
       'Pipeline berth-cash-collection: no executions yet (push a commit to main to start one)',
     );
     expect(r.stdout).toContain('Service cash-collection: 0 running / 0 desired / 0 pending');
-    expect(r.stdout).toContain('Targets berth-cash-collection: none registered');
+    expect(r.stdout).toContain(`Targets ${TG('cash-collection')}: none registered`);
   });
 
   it('given no cluster (platform not deployed), when status runs, then every service is shown as not deployed', async () => {
@@ -457,12 +537,28 @@ describe('berth status: one project, JSON, errors', () => {
 
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(data).sort()).toEqual(['cluster', 'platform', 'projects', 'region']);
-    expect(data).toMatchObject({ region: 'us-east-1', cluster: 'berth', platform: { alarms: [] } });
+    expect(Object.keys(data).sort()).toEqual(['cluster', 'platform', 'projects', 'region', 'serviceHooks']);
+    expect(data).toMatchObject({
+      region: 'us-east-1',
+      cluster: 'berth',
+      platform: {
+        alarms: [],
+        alerts: { emails: 0, chatChannels: 0, reachNobody: true, warning: NO_ALERT_DESTINATION_WARNING },
+      },
+      serviceHooks: { checked: false, error: expect.stringContaining('set AZURE_DEVOPS_PAT') as string },
+    });
     const cash = (data.projects as Record<string, unknown>[])[0];
     expect(cash).toEqual({
       name: 'cash-collection',
+      kind: 'web',
       path: '/api/cash',
+      release: {
+        stack: 'berth-cash-collection',
+        deployed: true,
+        stackStatus: 'CREATE_COMPLETE',
+        live: SHA.a,
+        shortLive: '1a2b3c4',
+      },
       pipeline: {
         name: 'berth-cash-collection',
         deployed: true,
@@ -473,6 +569,7 @@ describe('berth status: one project, JSON, errors', () => {
             commit: SHA.a,
             shortCommit: '1a2b3c4',
             branch: 'main',
+            mode: 'release',
             startTime: '2025-06-01T10:10:00Z',
             lastUpdateTime: '2025-06-01T10:19:00Z',
             trigger: 'StartPipelineExecution',
@@ -496,7 +593,7 @@ describe('berth status: one project, JSON, errors', () => {
           message: '(service cash-collection) has reached a steady state.',
         },
       },
-      targetGroup: { name: 'berth-cash-collection', deployed: true, counts: { healthy: 2 }, notHealthy: [] },
+      targetGroup: { name: TG('cash-collection'), deployed: true, counts: { healthy: 2 }, notHealthy: [] },
       alarms: [],
     });
   });
@@ -553,6 +650,176 @@ describe('berth status: one project, JSON, errors', () => {
     expect(r.stderr).toContain('No project "nope"');
     expect(r.stderr).toContain('choose one of: cash-collection, poultry-sale.');
     expect(cp.calls()).toHaveLength(0);
+  });
+});
+
+describe('berth status: workers, alerts and service hooks', () => {
+  let workerConfig: ReturnType<typeof writeConfig>;
+  let ado: FakeAzureDevOps;
+  const WEBHOOK = 'https://abc123.execute-api.us-east-1.amazonaws.com/webhook';
+  beforeAll(async () => {
+    workerConfig = writeConfig({
+      alerts: { emails: ['ops@example.com'] },
+      projects: [
+        {
+          name: 'cash-collection',
+          path: '/api/cash',
+          priority: 10,
+          repository: { project: 'Finance', name: 'cash-collection' },
+        },
+        { name: 'ledger-sync', repository: { project: 'Finance', name: 'ledger-sync' } },
+        {
+          name: 'poultry-sale',
+          path: '/api/poultry',
+          priority: 20,
+          repository: { project: 'Sales', name: 'poultry-sale' },
+        },
+      ],
+    });
+    ado = await FakeAzureDevOps.start({ collection: ADO_COLLECTION, pat: PAT });
+  });
+  afterAll(async () => {
+    workerConfig.remove();
+    await ado.close();
+  });
+
+  const hook = (project: string, status: string, marked = true) =>
+    ado.seed({
+      status,
+      publisherInputs: { projectId: 'p', repository: 'r', branch: 'main' },
+      consumerInputs: {
+        url: `${WEBHOOK}/${project}`,
+        ...(marked ? { httpHeaders: `X-Berth-Project:berth/${project}` } : {}),
+      },
+    });
+
+  function everything(): void {
+    healthy();
+    pipeline('ledger-sync', [{ id: 'exec-w1', status: 'Succeeded', sha: SHA.b, minutes: 1 }]);
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [service('cash-collection'), service('ledger-sync'), service('poultry-sale')],
+    });
+    released({ 'ledger-sync': SHA.b });
+  }
+  const statusOf = (args: string[], env: Record<string, string> = {}) =>
+    run(['status', ...args], capture({ env }), workerConfig.file, {
+      aws: factory,
+      fetch: ado.fetchFor(ADO_ORIGIN),
+      azureDevOpsTimeoutMs: 2_000,
+    });
+
+  beforeEach(() => {
+    ado.reset();
+    ado.subscriptions.clear();
+  });
+
+  it('given a worker, when status runs, then it is marked as one, has its live release and service, and no target group is read', async () => {
+    everything();
+
+    const r = await statusOf([]);
+
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('ledger-sync  (worker)\n  Live release: 9f8e7d6\n');
+    expect(r.stdout).toMatch(
+      /ledger-sync {2}\(worker\)[\s\S]*Service ledger-sync: 2 running[\s\S]*Alarms in ALARM: none\n\npoultry-sale/,
+    );
+    expect(r.stdout).not.toMatch(/Targets berth-ledger-sync/);
+    expect(
+      elb.commandCalls(DescribeTargetGroupsCommand).flatMap((c) => c.args[0].input.Names ?? []),
+    ).not.toContain(expect.stringContaining('ledger-sync'));
+    const json = JSON.parse((await statusOf(['ledger-sync', '--json'])).stdout) as {
+      projects: Record<string, unknown>[];
+    };
+    expect(json.projects[0]).toMatchObject({ name: 'ledger-sync', kind: 'worker' });
+    expect(json.projects[0]).not.toHaveProperty('targetGroup');
+    expect(json.projects[0]).not.toHaveProperty('path');
+  });
+
+  it('given alert e-mails, when status runs, then there is no "reach nobody" line; given none, there is', async () => {
+    everything();
+
+    expect((await statusOf([])).stdout).not.toContain('reach nobody');
+    const r = await status();
+    expect(r.stdout).toContain(`platform\n  Alarms in ALARM: none\n  ${NO_ALERT_DESTINATION_WARNING}\n`);
+  });
+
+  it('given no AZURE_DEVOPS_PAT, when status runs, then the service hooks are not checked and it says how to check them', async () => {
+    everything();
+
+    const r = await statusOf([]);
+
+    expect(r.stdout).toContain(
+      '  Service hooks: not checked (set AZURE_DEVOPS_PAT (Service Hooks: Read) to check the service hooks)',
+    );
+    expect(ado.requests).toHaveLength(0);
+  });
+
+  it('given AZURE_DEVOPS_PAT, when status runs, then each project shows its service hook: enabled, on probation, disabled or missing, with the command that re-enables it', async () => {
+    everything();
+    hook('cash-collection', 'enabled');
+    hook('ledger-sync', 'onProbation');
+    hook('poultry-sale', 'disabledBySystem', false); // made before the marker existed
+
+    const r = await statusOf([], { AZURE_DEVOPS_PAT: PAT });
+
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cash-collection {2}\(\/api\/cash\/\*\)[\s\S]*Service hook: enabled\n/);
+    expect(r.stdout).toContain(
+      'Service hook: on probation (recent deliveries failed; Azure DevOps disables it if they go on failing): fix the webhook, then re-enable it with `npx --no-install berth connect ledger-sync`',
+    );
+    expect(r.stdout).toContain(
+      'Service hook: disabled (disabledBySystem): pushes start nothing; re-enable it with `npx --no-install berth connect poultry-sale`',
+    );
+    expect(r.stdout).not.toContain('Service hooks:');
+    expect(ado.requests.map((q) => [q.method, q.path, q.query])).toEqual([
+      [
+        'GET',
+        '/_apis/hooks/subscriptions',
+        {
+          publisherId: 'tfs',
+          eventType: 'git.push',
+          consumerId: 'webHooks',
+          consumerActionId: 'httpRequest',
+          'api-version': '7.0',
+        },
+      ],
+    ]);
+    const json = JSON.parse((await statusOf(['--json'], { AZURE_DEVOPS_PAT: PAT })).stdout) as {
+      projects: { serviceHook: unknown }[];
+      serviceHooks: unknown;
+    };
+    expect(json.serviceHooks).toEqual({ checked: true });
+    expect(json.projects[1].serviceHook).toEqual({
+      state: 'onProbation',
+      status: 'onProbation',
+      subscriptionId: expect.any(String) as string,
+      fix: 'npx --no-install berth connect ledger-sync',
+    });
+    assertNoSecretsWritten();
+  });
+
+  it('given AZURE_DEVOPS_PAT and no subscription for a project, when status runs, then it says to create it with connect', async () => {
+    everything();
+    hook('cash-collection', 'enabled');
+
+    const r = await statusOf(['poultry-sale'], { AZURE_DEVOPS_PAT: PAT });
+
+    expect(r.stdout).toContain(
+      'Service hook: none found for this project: pushes start nothing; create it with `npx --no-install berth connect poultry-sale`',
+    );
+  });
+
+  it('given Azure DevOps refuses the PAT, when status runs, then the AWS part is shown, the hooks line says why, and it exits 0', async () => {
+    everything();
+
+    const r = await statusOf([], { AZURE_DEVOPS_PAT: 'wrong-pat-1234567890' });
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Live release: 1a2b3c4');
+    expect(r.stdout).toMatch(
+      /Service hooks: could not list the service hooks at https:\/\/ado\.berth\.test\/DefaultCollection \(GET \/_apis\/hooks\/subscriptions: /,
+    );
+    expect(r.stdout).not.toContain('wrong-pat-1234567890');
   });
 });
 

@@ -1,73 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { findOurSubscriptions, subscriptionBody, type Subscription } from '../../src/cli/azure-devops';
 import { webhookUrlFor } from '../../src/cli/commands/connect';
 import { Output } from '../../src/cli/output';
 import { patProblem, stripOneNewline } from '../../src/cli/prompt';
-
-const URL_A = 'https://api.example.com/webhook/a';
-const sub = (
-  id: string,
-  url: string,
-  repository: string,
-  extra: Partial<Subscription> = {},
-): Subscription => ({
-  id,
-  publisherId: 'tfs',
-  eventType: 'git.push',
-  consumerId: 'webHooks',
-  consumerActionId: 'httpRequest',
-  publisherInputs: { repository },
-  consumerInputs: { url },
-  ...extra,
-});
-
-describe('findOurSubscriptions', () => {
-  it('given subscriptions to other URLs, when searching, then none is ours', () => {
-    expect(findOurSubscriptions([sub('1', 'https://other/hook', 'r')], URL_A, 'r')).toEqual([]);
-  });
-
-  it('given several to our URL, when searching, then the one on our repository comes first', () => {
-    const found = findOurSubscriptions([sub('1', URL_A, 'old-repo'), sub('2', URL_A, 'REPO')], URL_A, 'repo');
-
-    expect(found.map((s) => s.id)).toEqual(['2', '1']);
-  });
-
-  it('given a subscription to our URL with a trailing slash, when searching, then it is ours', () => {
-    expect(findOurSubscriptions([sub('1', `${URL_A}/`, 'r')], URL_A, 'r')).toHaveLength(1);
-  });
-
-  it('given a subscription to our URL for another event, when searching, then it is not ours', () => {
-    expect(
-      findOurSubscriptions([sub('1', URL_A, 'r', { eventType: 'git.pullrequest.merged' })], URL_A, 'r'),
-    ).toEqual([]);
-  });
-});
-
-describe('subscriptionBody', () => {
-  it('given the inputs, when building the body, then resourceVersion is pinned to 1.0 and nothing extra is sent', () => {
-    const body = subscriptionBody({
-      projectId: 'p',
-      repositoryId: 'r',
-      branch: 'main',
-      url: URL_A,
-      username: 'u',
-      password: 'pw',
-    });
-
-    expect(Object.keys(body).sort()).toEqual(
-      [
-        'consumerActionId',
-        'consumerId',
-        'consumerInputs',
-        'eventType',
-        'publisherId',
-        'publisherInputs',
-        'resourceVersion',
-      ].sort(),
-    );
-    expect(body.resourceVersion).toBe('1.0');
-  });
-});
 
 describe('webhookUrlFor', () => {
   it.each([

@@ -23,14 +23,14 @@ describe('ECS cluster on EC2 (seed config)', () => {
     expect(ami?.Type).toBe('AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>');
     expect(ami?.Default).toContain('/recommended/image_id');
     t.hasResourceProperties('AWS::EC2::LaunchTemplate', {
-      LaunchTemplateData: Match.objectLike({ InstanceType: 't3.medium' }),
+      LaunchTemplateData: Match.objectLike({ InstanceType: 'c5.large' }),
     });
   });
 
   it('requires IMDSv2, encrypts the root volume, and has no SSH key and no public IP', () => {
     const lt = Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData;
     expect(lt.MetadataOptions.HttpTokens).toBe('required');
-    // One hop keeps containers on the bridge network away from the instance role's credentials.
+    // One hop keeps containers away from the instance role's credentials (and awsvpc tasks are blocked anyway).
     expect(lt.MetadataOptions.HttpPutResponseHopLimit).toBe(1);
     expect(lt.BlockDeviceMappings[0].Ebs).toMatchObject({
       Encrypted: true,
@@ -42,22 +42,92 @@ describe('ECS cluster on EC2 (seed config)', () => {
     expect(lt.IamInstanceProfile).toBeDefined();
   });
 
-  it('spreads the ASG over both private subnets with the configured size and scale-in protection', () => {
+  it('given the seed, when synthesized, then the ASG spreads over both private subnets with the configured size and no scale-in protection', () => {
     const asg = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties;
-    expect(asg).toMatchObject({ MinSize: '2', MaxSize: '4', NewInstancesProtectedFromScaleIn: true });
+    expect(asg).toMatchObject({ MinSize: '2', MaxSize: '4' });
+    expect(asg.NewInstancesProtectedFromScaleIn ?? false).toBe(false);
     expect(asg.VPCZoneIdentifier).toHaveLength(2);
     expect(JSON.stringify(asg.VPCZoneIdentifier)).toMatch(/PrivateSubnet1.*PrivateSubnet2/);
   });
 
-  it('uses a capacity provider with managed scaling and termination protection as the default strategy', () => {
+  it('given a launch template change, when CloudFormation updates the ASG, then it replaces hosts one at a time keeping min in service', () => {
+    const [asg] = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'));
+    expect(asg.UpdatePolicy.AutoScalingRollingUpdate).toMatchObject({
+      MaxBatchSize: 1,
+      MinInstancesInService: 2,
+      PauseTime: 'PT3M',
+    });
+    expect(asg.UpdatePolicy.AutoScalingRollingUpdate.SuspendProcesses).toEqual(
+      expect.arrayContaining(['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance']),
+    );
+  });
+
+  it('given the seed, when synthesized, then the capacity provider scales and drains but does not protect hosts from termination', () => {
     t.hasResourceProperties('AWS::ECS::CapacityProvider', {
       AutoScalingGroupProvider: Match.objectLike({
         ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }),
-        ManagedTerminationProtection: 'ENABLED',
+        ManagedTerminationProtection: 'DISABLED',
+        ManagedDraining: 'ENABLED',
       }),
     });
     t.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
       DefaultCapacityProviderStrategy: [{ CapacityProvider: Match.anyValue(), Weight: 1 }],
+    });
+  });
+
+  it('given the hosts user data, when the ECS agent starts, then privileged containers and task access to IMDS are off', () => {
+    const lt = Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData;
+    const userData = JSON.stringify(lt.UserData);
+    for (const line of [
+      'ECS_DISABLE_PRIVILEGED=true',
+      'ECS_AWSVPC_BLOCK_IMDS=true',
+      'ECS_ENABLE_TASK_IAM_ROLE=true',
+    ]) {
+      expect(userData).toContain(`echo ${line} >> /etc/ecs/ecs.config`);
+    }
+  });
+
+  it('given the hosts security group, when synthesized, then it admits nothing (tasks have their own interfaces)', () => {
+    const groups = t.findResources('AWS::EC2::SecurityGroup', {
+      Properties: { GroupDescription: Match.stringLikeRegexp('^ECS container hosts') },
+    });
+    const [group] = Object.values(groups);
+    expect(group.Properties.SecurityGroupIngress).toBeUndefined();
+    const [groupId] = Object.keys(groups);
+    const ingress = t.findResources('AWS::EC2::SecurityGroupIngress', {
+      Properties: { GroupId: { 'Fn::GetAtt': [groupId, 'GroupId'] } },
+    });
+    expect(ingress).toEqual({});
+  });
+
+  it('given the hosts role, when the stack deploys, then ENI trunking is turned on for that role before any host launches', () => {
+    const [[trunkingId, resource]] = Object.entries(t.findResources('Custom::AWS')).filter(([, r]) =>
+      JSON.stringify(r.Properties.Create).includes('awsvpcTrunking'),
+    );
+    const create = JSON.stringify(resource.Properties.Create);
+    expect(create).toContain('putAccountSetting');
+    expect(create).toMatch(/InstanceRole[0-9A-F]{8}/);
+    const [asg] = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'));
+    expect(asg.DependsOn).toContain(trunkingId);
+  });
+
+  it('given ECS Exec, when sessions run, then they are encrypted with the exec key and logged to an encrypted, retained log group', () => {
+    t.hasResourceProperties('AWS::ECS::Cluster', {
+      Configuration: {
+        ExecuteCommandConfiguration: Match.objectLike({
+          KmsKeyId: Match.anyValue(),
+          Logging: 'OVERRIDE',
+          LogConfiguration: Match.objectLike({ CloudWatchEncryptionEnabled: true }),
+        }),
+      },
+    });
+    t.hasResource('AWS::Logs::LogGroup', {
+      Properties: {
+        LogGroupName: '/berth/ecs-exec',
+        KmsKeyId: Match.anyValue(),
+        RetentionInDays: Match.anyValue(),
+      },
+      DeletionPolicy: 'Retain',
     });
   });
 

@@ -1,71 +1,169 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../src/config/load';
-import { azureDevOpsBaseUrl, cloneUrl, platformNames, projectNames } from '../../src/config/names';
+import { MAX_QUALIFIED_NAME_LENGTH } from '../../src/config/limits';
+import {
+  alertChannelSecret,
+  azureDevOpsBaseUrl,
+  cloneUrl,
+  platformNames,
+  projectNames,
+  targetGroupHash,
+  targetGroupName,
+} from '../../src/config/names';
 
 const seed = loadConfig(path.resolve(__dirname, '../../berth.yaml'));
 const [cash, poultry] = seed.projects;
 
-/** The seed with other Azure DevOps settings. */
+/** The seed with other Azure DevOps settings, validated like a file. */
 const withAzureDevOps = (azureDevOps: Record<string, unknown>) =>
   validateConfig({ ...structuredClone(seed), azureDevOps });
 
+/** The route of a routed seed project: what identifies its target group. */
+const routeOf = (p: typeof cash) => ({
+  path: p.path!,
+  healthCheckPath: p.service.healthCheckPath!,
+  port: p.service.port!,
+});
+
 describe('projectNames', () => {
-  it('derives the physical names of the seed project cash-collection', () => {
-    expect(projectNames(seed, cash)).toMatchObject({
+  it('given the seed project cash-collection, when its names are derived, then each physical name follows <prefix> and the project name', () => {
+    const names = projectNames(seed, cash);
+
+    expect(names).toMatchObject({
       stack: 'berth-cash-collection',
       qualified: 'berth-cash-collection',
       pipeline: 'berth-cash-collection',
       service: 'cash-collection',
+      taskFamily: 'berth-cash-collection',
       ecrRepository: 'berth/cash-collection',
       patSecret: 'berth/cash-collection/azure-devops-pat',
       webhookSecret: 'berth/cash-collection/webhook',
-      imageTagParameter: '/berth/cash-collection/image-tag',
+      appSecret: 'berth/cash-collection/app',
+      releaseParameter: '/berth/cash-collection/release',
       logGroup: '/berth/cash-collection/service',
       webhookPath: '/webhook/cash-collection',
     });
   });
 
-  it('derives the names of poultry-sale the same way', () => {
-    expect(projectNames(seed, poultry)).toMatchObject({
+  it('given a pipeline stage, when its build project, release function and log group are named, then they are per project and per stage', () => {
+    const names = projectNames(seed, cash);
+
+    expect(names.codeBuildProject('build-arm64')).toBe('berth-cash-collection-build-arm64');
+    expect(names.releaseFunction('deploy')).toBe('berth-cash-collection-deploy');
+    expect(names.stageLogGroup('test')).toBe('/berth/cash-collection/pipeline/test');
+  });
+
+  it('given the second seed project, when its names are derived, then none equals one of the first project', () => {
+    const a = projectNames(seed, cash);
+    const b = projectNames(seed, poultry);
+
+    expect(b).toMatchObject({
       stack: 'berth-poultry-sale',
       ecrRepository: 'berth/poultry-sale',
       webhookPath: '/webhook/poultry-sale',
     });
+    const plain = (n: typeof a) => Object.values(n).filter((v): v is string => typeof v === 'string');
+    for (const name of plain(b)) expect(plain(a)).not.toContain(name);
   });
 
-  it('starts every name with the configured prefix', () => {
+  it('given another prefix, when names are derived, then every name starts with it instead of berth', () => {
     const names = projectNames({ prefix: 'acme' }, cash);
 
     expect(names.stack).toBe('acme-cash-collection');
     expect(names.ecrRepository).toBe('acme/cash-collection');
-    expect(names.imageTagParameter).toBe('/acme/cash-collection/image-tag');
+    expect(names.appSecret).toBe('acme/cash-collection/app');
+    expect(names.releaseParameter).toBe('/acme/cash-collection/release');
+    expect(names.stageLogGroup('scan')).toBe('/acme/cash-collection/pipeline/scan');
+    expect(JSON.stringify(names)).not.toContain('berth');
   });
 });
 
 describe('platformNames', () => {
-  it('names the shared stacks and resources of the seed after the prefix', () => {
-    expect(platformNames(seed)).toMatchObject({
+  it('given the seed, when the shared names are derived, then they are named after the prefix', () => {
+    expect(platformNames(seed)).toEqual({
       networkStack: 'berth-network',
       platformStack: 'berth-platform',
       clusterName: 'berth',
       webhookFunctionName: 'berth-webhook',
+      pipelineEventsFunctionName: 'berth-pipeline-events',
+      alertsFunctionName: 'berth-alerts',
       alarmTopicName: 'berth-alarms',
+      dashboardName: 'berth',
+      webhookStateTable: 'berth-webhook-state',
+      execLogGroup: '/berth/ecs-exec',
+      apiUrlOutput: 'ApiUrl',
     });
   });
 
-  it('never collides with a project stack, because those names are reserved', () => {
-    const shared = [platformNames(seed).networkStack, platformNames(seed).platformStack];
-    for (const p of seed.projects) expect(shared).not.toContain(projectNames(seed, p).stack);
+  it('given the reserved project names, when a project could take one, then the config refuses it, so no project stack or function shadows a shared one', () => {
+    const shared = platformNames(seed);
+    for (const name of ['network', 'platform', 'webhook', 'pipeline-events', 'alerts']) {
+      const project = { ...structuredClone(cash), name, path: '/api/other', priority: 99 };
+      expect(() => validateConfig({ ...structuredClone(seed), projects: [project] })).toThrow(
+        /a name other than/,
+      );
+      // Had it been allowed, its stack or functions would be named like the shared ones:
+      expect(Object.values(shared)).toContain(projectNames(seed, { name }).stack);
+    }
+  });
+});
+
+describe('targetGroupName', () => {
+  it('given a route, when its hash is taken, then it is the first 6 hex digits of sha256("<path>\\n<healthCheckPath>\\n<port>")', () => {
+    const route = routeOf(cash);
+    const sha = createHash('sha256')
+      .update(`${route.path}\n${route.healthCheckPath}\n${route.port}`)
+      .digest('hex');
+
+    expect(targetGroupHash(route)).toBe(sha.slice(0, 6));
+    expect(targetGroupName(seed, cash, route)).toBe(`berth-cash-collection-${sha.slice(0, 6)}`);
+  });
+
+  it.each([
+    ['path', { path: '/api/cashflow', healthCheckPath: '/api/cashflow/health' }],
+    ['health-check path', { healthCheckPath: '/api/cash/ready' }],
+    ['port', { port: 9090 }],
+  ])(
+    'given a new %s, when the target group is named, then the name changes (a new target group the service moves to)',
+    (_, change) => {
+      const route = routeOf(cash);
+      expect(targetGroupName(seed, cash, { ...route, ...change })).not.toBe(
+        targetGroupName(seed, cash, route),
+      );
+    },
+  );
+
+  it('given the same route twice, when named, then the name is the same (no replacement without a change)', () => {
+    expect(targetGroupName(seed, cash, routeOf(cash))).toBe(
+      targetGroupName(seed, cash, { ...routeOf(cash) }),
+    );
+  });
+
+  it(`given the longest allowed <prefix>-<project> (${MAX_QUALIFIED_NAME_LENGTH} characters), when named, then it is cut so the name fits the ALB limit of 32`, () => {
+    const prefix = 'a'.repeat(12);
+    const name = 'b'.repeat(MAX_QUALIFIED_NAME_LENGTH - prefix.length - 1);
+    const tg = targetGroupName({ prefix }, { name }, routeOf(cash));
+
+    expect(tg).toHaveLength(32);
+    expect(tg).toBe(`${`${prefix}-${name}`.slice(0, 25)}-${targetGroupHash(routeOf(cash))}`);
+  });
+});
+
+describe('alertChannelSecret', () => {
+  it('given a chat channel, when its secret is named, then it is under <prefix>/alerts/', () => {
+    expect(alertChannelSecret(seed, 'ops')).toBe('berth/alerts/ops');
+    expect(alertChannelSecret({ prefix: 'acme' }, 'oncall')).toBe('acme/alerts/oncall');
   });
 });
 
 describe('azureDevOpsBaseUrl', () => {
-  it('defaults to the cloud organization URL', () => {
+  it('given no url (the seed), when the base URL is taken, then it is the cloud organization URL', () => {
     expect(azureDevOpsBaseUrl(seed)).toBe('https://dev.azure.com/my-org');
   });
 
-  it('uses a configured Azure DevOps Server URL, with trailing slashes stripped by the schema', () => {
+  it('given an Azure DevOps Server URL with trailing slashes, when validated and used, then the slashes are stripped by the schema', () => {
     const config = withAzureDevOps({
       organization: 'my-org',
       url: 'https://tfs.example.com/DefaultCollection//',
@@ -77,11 +175,11 @@ describe('azureDevOpsBaseUrl', () => {
 });
 
 describe('cloneUrl', () => {
-  it('builds the HTTPS clone URL of a seed repository', () => {
+  it('given a seed repository, when its clone URL is built, then it is the HTTPS URL under the organization', () => {
     expect(cloneUrl(seed, cash)).toBe('https://dev.azure.com/my-org/Finance/_git/cash-collection');
   });
 
-  it('encodes project and repository names with spaces', () => {
+  it('given project and repository names with spaces, when the clone URL is built, then they are URL-encoded', () => {
     const repository = { project: 'Finance Team', name: 'cash collection', branch: 'main' };
 
     expect(cloneUrl(seed, { repository })).toBe(
@@ -89,7 +187,7 @@ describe('cloneUrl', () => {
     );
   });
 
-  it('joins a configured server URL without doubling the slash', () => {
+  it('given a server URL with a trailing slash, when the clone URL is built, then the slash is not doubled', () => {
     const config = withAzureDevOps({ organization: 'my-org', url: 'https://tfs.example.com/tfs/Coll/' });
 
     expect(cloneUrl(config, cash)).toBe('https://tfs.example.com/tfs/Coll/Finance/_git/cash-collection');

@@ -88,26 +88,6 @@ describe('edge: internal ALB and HTTP API (seed config)', () => {
     expect(rules).toHaveLength(2);
   });
 
-  it('admits the ALB into the ECS hosts only on the dynamic host-port range', () => {
-    const albSg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
-      GroupDescription: Match.stringLikeRegexp('^Internal ALB'),
-    });
-    const hostSg = logicalIdOf(t, 'AWS::EC2::SecurityGroup', {
-      GroupDescription: Match.stringLikeRegexp('^ECS container instances'),
-    });
-    const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).filter(
-      (r) => r.Properties.GroupId['Fn::GetAtt']?.[0] === hostSg,
-    );
-    expect(ingress.map((r) => r.Properties)).toEqual([
-      expect.objectContaining({
-        FromPort: 32768,
-        ToPort: 65535,
-        SourceSecurityGroupId: { 'Fn::GetAtt': [albSg, 'GroupId'] },
-      }),
-    ]);
-    expect(t.toJSON().Resources[hostSg].Properties.SecurityGroupIngress ?? []).toEqual([]);
-  });
-
   it('creates an HTTP API with an auto-deployed, throttled $default stage and JSON access logs', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',

@@ -1,32 +1,33 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import type { App } from 'aws-cdk-lib';
-import { buildApp, seedConfig, template } from '../support/app';
+import { WEBHOOK_PROJECTS_ENV, WEBHOOK_STATE_TABLE_ENV } from '../../src/contracts';
+import { WEBHOOK_CATCH_ALL_ROUTE_KEY, webhookRouteKey } from '../../src/edge/webhook';
+import { buildApp, configWith, seedConfig, template } from '../support/app';
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-describe('webhook route and function', () => {
+describe('webhook routes and function', () => {
   const config = seedConfig();
   let t: Template;
-  let app: App;
   let fn: Props;
   let fnId: string;
+  let stage: Props;
   beforeAll(() => {
-    const built = buildApp(config);
-    app = built.app;
-    t = template(built.platform);
+    t = template(buildApp(config).platform);
     const fns = t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'berth-webhook' } });
     [fnId] = Object.keys(fns);
     fn = fns[fnId].Properties;
+    stage = Object.values(t.findResources('AWS::ApiGatewayV2::Stage'))[0];
   });
 
-  it('routes POST /webhook/{service} to the function as a Lambda proxy with payload format 2.0', () => {
-    t.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'POST /webhook/{service}',
-      Target: Match.anyValue(),
-    });
+  it('given two projects, when synthesized, then each has its own POST /webhook/<project> route to the function, plus one catch-all', () => {
+    const keys = Object.values(t.findResources('AWS::ApiGatewayV2::Route'))
+      .map((r) => r.Properties.RouteKey as string)
+      .filter((k) => k.startsWith('POST /webhook/'))
+      .sort();
+    expect(keys).toEqual(
+      [...config.projects.map((p) => webhookRouteKey(p.name)), WEBHOOK_CATCH_ALL_ROUTE_KEY].sort(),
+    );
     t.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
@@ -39,33 +40,56 @@ describe('webhook route and function', () => {
     });
   });
 
-  it('creates the route before the stage whose route settings name it', () => {
-    const [routeId] = Object.keys(
-      t.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: 'POST /webhook/{service}' } }),
+  it("given a flood at one project's webhook, when API Gateway throttles, then each route has its own budget below the stage's and unknown names share a tiny one", () => {
+    const settings = stage.Properties.RouteSettings as Record<
+      string,
+      { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+    >;
+    for (const p of config.projects) {
+      expect(settings[webhookRouteKey(p.name)]).toEqual({
+        ThrottlingRateLimit: config.api.webhookThrottle.rateLimit,
+        ThrottlingBurstLimit: config.api.webhookThrottle.burstLimit,
+      });
+    }
+    expect(config.api.webhookThrottle.rateLimit).toBeLessThan(
+      stage.Properties.DefaultRouteSettings.ThrottlingRateLimit,
     );
-    const stage = Object.values(t.findResources('AWS::ApiGatewayV2::Stage'))[0];
-    expect(stage.DependsOn).toContain(routeId);
+    expect(settings[WEBHOOK_CATCH_ALL_ROUTE_KEY]).toEqual({
+      ThrottlingRateLimit: 1,
+      ThrottlingBurstLimit: 5,
+    });
   });
 
-  it('throttles the webhook route below the stage', () => {
-    const stage = Object.values(t.findResources('AWS::ApiGatewayV2::Stage'))[0].Properties;
-    const route = stage.RouteSettings['POST /webhook/{service}'];
-    expect(route).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
-    expect(route.ThrottlingRateLimit).toBeLessThan(stage.DefaultRouteSettings.ThrottlingRateLimit);
+  it('given route settings that name routes, when the stage is created, then every webhook route exists first', () => {
+    const routeIds = Object.entries(t.findResources('AWS::ApiGatewayV2::Route'))
+      .filter(([, r]) => (r.Properties.RouteKey as string).startsWith('POST /webhook/'))
+      .map(([id]) => id);
+    expect(routeIds).toHaveLength(config.projects.length + 1);
+    expect(stage.DependsOn).toEqual(expect.arrayContaining(routeIds));
   });
 
-  it('runs Node.js 22 on arm64 from a minified esbuild bundle with no CDK inside', () => {
+  it('given a custom webhook throttle in berth.yaml, when synthesized, then every project route uses it', () => {
+    const custom = template(
+      buildApp(
+        configWith((raw) => {
+          (raw.api as Props).webhookThrottle = { rateLimit: 3, burstLimit: 7 };
+        }),
+      ).platform,
+    );
+    const settings = Object.values(custom.findResources('AWS::ApiGatewayV2::Stage'))[0].Properties
+      .RouteSettings;
+    expect(settings[webhookRouteKey('cash-collection')]).toEqual({
+      ThrottlingRateLimit: 3,
+      ThrottlingBurstLimit: 7,
+    });
+  });
+
+  it('runs Node.js 22 on arm64 with a thin handler', () => {
     expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
-    const asset = fn.Code.S3Key.replace(/\.zip$/, '');
-    const bundle = readFileSync(path.join(app.synth().directory, `asset.${asset}`, 'index.js'), 'utf8');
-    // Minified: long lines, no indentation left.
-    expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000);
-    expect(bundle).not.toContain('aws-cdk-lib');
-    expect(bundle).toContain('StartPipelineExecution');
   });
 
-  it('tells the function every project: pipeline, webhook secret, repository and branch', () => {
-    const projects = JSON.parse(fn.Environment.Variables.WEBHOOK_PROJECTS);
+  it('given every project, when the function starts, then it knows each pipeline, webhook secret, repository and branch, and its state table', () => {
+    const projects = JSON.parse(fn.Environment.Variables[WEBHOOK_PROJECTS_ENV]);
     expect(Object.keys(projects).sort()).toEqual(config.projects.map((p) => p.name).sort());
     for (const p of config.projects) {
       expect(projects[p.name]).toEqual({
@@ -75,9 +99,24 @@ describe('webhook route and function', () => {
         branch: p.repository.branch,
       });
     }
+    const [tableId] = Object.keys(t.findResources('AWS::DynamoDB::GlobalTable'));
+    expect(fn.Environment.Variables[WEBHOOK_STATE_TABLE_ENV]).toEqual({ Ref: tableId });
   });
 
-  it("may start only Berth's pipelines and read only the webhook secrets", () => {
+  it('given the push-order table, when synthesized, then it is keyed by a string, on demand, encrypted and point-in-time recoverable', () => {
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'berth-webhook-state',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: Match.objectLike({ SSEEnabled: true }),
+      Replicas: [
+        Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      ],
+    });
+  });
+
+  it("given its role, when listed, then it may start only Berth's pipelines, read only the webhook secrets and update only its table", () => {
     const role = fn.Role['Fn::GetAtt'][0];
     const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
       p.Properties.Roles.some((r: Props) => r.Ref === role),
@@ -87,6 +126,7 @@ describe('webhook route and function', () => {
     expect(actions.sort()).toEqual(
       [
         'codepipeline:StartPipelineExecution',
+        'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'secretsmanager:GetSecretValue',
@@ -102,9 +142,8 @@ describe('webhook route and function', () => {
     }
     expect(start).not.toMatch(/"\*"|:\*"/);
     expect(secrets).not.toMatch(/"\*"|azure-devops-pat|\/app-/);
-    const managed = Object.values(t.findResources('AWS::IAM::Role')).find(
-      (r) => r === t.toJSON().Resources[role],
-    );
-    expect(managed?.Properties.ManagedPolicyArns ?? []).toEqual([]);
+    const [tableId] = Object.keys(t.findResources('AWS::DynamoDB::GlobalTable'));
+    expect(resourcesOf('dynamodb:UpdateItem')).toBe(JSON.stringify([{ 'Fn::GetAtt': [tableId, 'Arn'] }]));
+    expect(t.toJSON().Resources[role].Properties.ManagedPolicyArns ?? []).toEqual([]);
   });
 });

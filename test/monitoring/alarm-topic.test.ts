@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { ALERTS } from '../../src/contracts';
 import { TOPIC_PUBLISHERS } from '../../src/monitoring/alarm-topic';
 import { buildApp, configWith, template } from '../support/app';
 
@@ -9,19 +10,26 @@ const onlyId = (t: Template, type: string) => {
   return ids[0];
 };
 
+/** The alarm topic's own KMS key (the platform has other keys, e.g. ECS Exec's). */
+const topicKeyId = (t: Template) => {
+  const topic = Object.values(t.findResources('AWS::SNS::Topic'))[0].Properties;
+  return topic.KmsMasterKeyId['Fn::GetAtt'][0] as string;
+};
+
 describe('alarm topic (seed config)', () => {
   let t: Template;
   beforeAll(() => {
     t = template(buildApp().platform);
   });
 
-  it('has one customer-managed KMS key with yearly rotation', () => {
-    t.resourceCountIs('AWS::KMS::Key', 1);
-    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  it('encrypts the topic with a customer-managed KMS key of its own, rotated yearly', () => {
+    const key = t.findResources('AWS::KMS::Key')[topicKeyId(t)];
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.Properties.Description).toBe('Berth alarm topic encryption');
   });
 
   it('lets CloudWatch alarms, EventBridge and CodeStar notifications use the key, and only for Decrypt and GenerateDataKey*', () => {
-    const key = Object.values(t.findResources('AWS::KMS::Key'))[0].Properties;
+    const key = t.findResources('AWS::KMS::Key')[topicKeyId(t)].Properties;
     const statements = key.KeyPolicy.Statement as Record<string, unknown>[];
     const services = statements.filter((s) => (s.Principal as { Service?: unknown })?.Service);
     expect(services).toHaveLength(1);
@@ -40,11 +48,11 @@ describe('alarm topic (seed config)', () => {
     expect([publishers.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
   });
 
-  it('encrypts the topic with that key', () => {
-    const key = onlyId(t, 'AWS::KMS::Key');
+  it('is the one topic, named after the prefix', () => {
+    t.resourceCountIs('AWS::SNS::Topic', 1);
     t.hasResourceProperties('AWS::SNS::Topic', {
       TopicName: 'berth-alarms',
-      KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] },
+      KmsMasterKeyId: { 'Fn::GetAtt': [topicKeyId(t), 'Arn'] },
     });
   });
 
@@ -102,7 +110,16 @@ describe('alarm topic with alerts.emails', () => {
     const subs = Object.values(t.findResources('AWS::SNS::Subscription')).map((r) => r.Properties);
     expect(subs).toHaveLength(emails.length);
     for (const email of emails) {
-      expect(subs).toContainEqual({ Protocol: 'email', Endpoint: email, TopicArn: { Ref: topic } });
+      expect(subs).toContainEqual(
+        expect.objectContaining({ Protocol: 'email', Endpoint: email, TopicArn: { Ref: topic } }),
+      );
+    }
+  });
+
+  it('filters out of the e-mails only a test addressed to one chat channel (every other message has no such attribute)', () => {
+    for (const sub of Object.values(t.findResources('AWS::SNS::Subscription'))) {
+      expect(sub.Properties.FilterPolicy).toEqual({ [ALERTS.channelAttribute]: [{ exists: false }] });
+      expect(sub.Properties.FilterPolicyScope ?? 'MessageAttributes').toBe('MessageAttributes');
     }
   });
 });

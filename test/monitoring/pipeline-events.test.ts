@@ -27,15 +27,17 @@ describe('pipeline-events function (failure notifications and commit statuses)',
     for (const p of config.projects) {
       expect(pipelines[`berth-${p.name}`]).toEqual({
         project: p.name,
+        branch: p.repository.branch,
         repository: { project: p.repository.project, name: p.repository.name },
         patSecretId: `berth/${p.name}/azure-devops-pat`,
+        webhookSecretId: `berth/${p.name}/webhook`,
       });
     }
     expect(fn.Environment.Variables.AZURE_DEVOPS_URL).toBe('https://dev.azure.com/my-org');
     expect(fn.Environment.Variables.ALARM_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^AlarmsTopic/) });
   });
 
-  it("may read only Berth pipelines' executions and the projects' PATs, and publish only to the alarm topic", () => {
+  it("may read only Berth pipelines' executions, the projects' PATs and webhook secrets, and publish only to the alarm topic", () => {
     const byAction = (a: string) =>
       JSON.stringify(statements.filter((s) => [s.Action].flat().includes(a)).map((s) => s.Resource));
     for (const p of config.projects) {
@@ -45,7 +47,7 @@ describe('pipeline-events function (failure notifications and commit statuses)',
         `:secret:berth/${p.name}/azure-devops-pat-??????`,
       );
     }
-    expect(byAction('secretsmanager:GetSecretValue')).not.toMatch(/webhook|\/app-|"\*"/);
+    expect(byAction('secretsmanager:GetSecretValue')).not.toMatch(/\/app-|\/alerts\/|"\*"/);
     expect(byAction('sns:Publish')).toMatch(/AlarmsTopic/);
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.every((a: string) => !a.endsWith(':*'))).toBe(true);

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { natAlarmNames, platformAlarmNames } from '../../src/monitoring/alarm-names';
-import { DEFAULT_THRESHOLDS } from '../../src/monitoring/thresholds';
+import { platformGeneration } from '../../src/monitoring/generation';
+import { DEFAULT_THRESHOLDS, WEBHOOK_DEADLINE_MS } from '../../src/monitoring/thresholds';
 import { buildApp, configWith, REPO_ROOT, seedConfig, template } from '../support/app';
 import { TemplateResolver } from '../support/resolve';
 
@@ -24,8 +25,8 @@ const EXPECTED: [string, number, string, string, number, number][] = [
   [names.apiLatencyP99, t.apiLatencyP99Ms, GT, 'notBreaching', 2, 2],
   [names.apiThrottled, t.apiThrottledPer5Min, GT, 'notBreaching', 1, 1],
   [names.webhookErrors, t.webhookErrors, GTE, 'notBreaching', 1, 1],
-  [names.webhookThrottles, t.webhookThrottles, GTE, 'notBreaching', 1, 1],
-  [names.webhookDuration, 8000, GT, 'notBreaching', 3, 2],
+  [names.webhookThrottled, t.webhookThrottledPer5Min, GTE, 'notBreaching', 1, 1],
+  [names.webhookDuration, 4000, GT, 'notBreaching', 3, 2],
   [names.albElb5xx, t.albElb5xxPer5Min, GT, 'notBreaching', 1, 1],
   [names.albRejectedConnections, t.albRejectedConnections, GTE, 'notBreaching', 1, 1],
   [names.clusterCpuReservation, t.clusterCpuReservationPercent, GT, 'notBreaching', 3, 3],
@@ -35,7 +36,16 @@ const EXPECTED: [string, number, string, string, number, number][] = [
     [natAlarmNames(config, i).portAllocationErrors, t.natPortAllocationErrors, GTE, 'notBreaching', 1, 1],
     [natAlarmNames(config, i).packetsDropped, t.natPacketsDroppedPer5Min, GT, 'notBreaching', 1, 1],
   ]),
+  [names.pipelineEventsErrors, t.pipelineEventsErrors, GTE, 'notBreaching', 1, 1],
 ];
+
+/** The metrics of a metric-math alarm by id, and its expression. */
+function math(a: Props): { expression: string; byId: Record<string, Props> } {
+  const byId = Object.fromEntries(a.Metrics.map((m: Props) => [m.Id, m]));
+  return { expression: a.Metrics.find((m: Props) => m.Expression).Expression, byId };
+}
+const dimensionsOf = (metric: Props) =>
+  Object.fromEntries((metric.Dimensions as Props[]).map((d) => [d.Name, d.Value]));
 
 describe('platform alarms (seed config)', () => {
   let platform: Template;
@@ -119,7 +129,9 @@ describe('platform alarms (seed config)', () => {
   it('counts throttled requests as 429s in the API access log (HTTP APIs publish no throttle metric)', () => {
     const accessLogs = Object.values(platform.findResources('AWS::ApiGatewayV2::Stage'))[0].Properties
       .AccessLogSettings.DestinationArn['Fn::GetAtt'][0];
-    const filter = Object.values(platform.findResources('AWS::Logs::MetricFilter'))[0].Properties;
+    const filter = Object.values(platform.findResources('AWS::Logs::MetricFilter')).find(
+      (f) => f.Properties.MetricTransformations[0].MetricName === 'ApiThrottledRequests',
+    )!.Properties;
     expect(filter.LogGroupName).toEqual({ Ref: accessLogs });
     expect(filter.FilterPattern).toBe('{ $.status = "429" }');
     expect(filter.MetricTransformations).toEqual([
@@ -134,28 +146,93 @@ describe('platform alarms (seed config)', () => {
     expect(JSON.stringify(alarms.get(names.apiThrottled)!.AlarmDescription)).toMatch(/no throttle metric/);
   });
 
-  it('watches p99 latency of the API and of the webhook function, the latter at 80 % of its 10 s timeout', () => {
-    expect(alarms.get(names.apiLatencyP99)).toMatchObject({
-      Namespace: 'AWS/ApiGateway',
-      MetricName: 'Latency',
-      ExtendedStatistic: 'p99',
-    });
+  it('given the webhook answers its own failures with 503 (not a thrown error), when it fails, then webhook-errors counts retryable answers plus crashes and Lambda throttles', () => {
     const fn = Object.entries(platform.findResources('AWS::Lambda::Function')).find(
       ([, r]) => r.Properties.FunctionName === 'berth-webhook',
     )!;
-    expect(fn[1].Properties.Timeout).toBe(10);
-    for (const [name, metric] of [
-      [names.webhookErrors, 'Errors'],
-      [names.webhookThrottles, 'Throttles'],
-      [names.webhookDuration, 'Duration'],
+    const a = alarms.get(names.webhookErrors)!;
+    const { expression, byId } = math(a);
+    expect(expression).toBe('FILL(retryable, 0) + FILL(errors, 0) + FILL(throttles, 0)');
+    expect(byId.retryable.MetricStat).toMatchObject({
+      Metric: { Namespace: 'Berth', MetricName: 'WebhookRetryable' },
+      Stat: 'Sum',
+      Period: 300,
+    });
+    // Powertools' default dimension: the function name, as the webhook sets POWERTOOLS_SERVICE_NAME.
+    expect(dimensionsOf(byId.retryable.MetricStat.Metric)).toEqual({ service: 'berth-webhook' });
+    expect(fn[1].Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('berth-webhook');
+    for (const [id, metric] of [
+      ['errors', 'Errors'],
+      ['throttles', 'Throttles'],
     ]) {
-      expect(alarms.get(name), name).toMatchObject({
+      expect(byId[id].MetricStat.Metric).toMatchObject({
         Namespace: 'AWS/Lambda',
         MetricName: metric,
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn[0] } }],
       });
     }
-    expect(alarms.get(names.webhookDuration)!.ExtendedStatistic).toBe('p99');
+  });
+
+  it('given each project has its own webhook route and throttle, when a route answers 429, then webhook-throttled counts it from the access log', () => {
+    const filter = Object.values(platform.findResources('AWS::Logs::MetricFilter')).find(
+      (f) => f.Properties.MetricTransformations[0].MetricName === 'WebhookThrottledRequests',
+    )!.Properties;
+    expect(filter.FilterPattern).toBe('{ ($.routeKey = "POST /webhook/*") && ($.status = "429") }');
+    expect(filter.MetricTransformations[0]).toMatchObject({
+      MetricNamespace: 'Berth/berth',
+      MetricValue: '1',
+    });
+    expect(alarms.get(names.webhookThrottled)).toMatchObject({
+      Namespace: 'Berth/berth',
+      MetricName: 'WebhookThrottledRequests',
+      Statistic: 'Sum',
+      Period: 300,
+    });
+    const routes = Object.values(platform.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey,
+    );
+    for (const p of config.projects) expect(routes).toContain(`POST /webhook/${p.name}`);
+  });
+
+  it('watches no metric the design cannot produce: no Lambda-throttles-only alarm (no reserved concurrency), nothing named webhook-throttles', () => {
+    const fn = Object.values(platform.findResources('AWS::Lambda::Function')).find(
+      (r) => r.Properties.FunctionName === 'berth-webhook',
+    )!;
+    expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    for (const [name, a] of alarms) expect(a.MetricName, name).not.toBe('Throttles');
+    expect([...alarms.keys()]).not.toContain('berth-webhook-throttles');
+  });
+
+  it("sets the webhook duration alarm at half the handler's 8 s deadline, well inside its 10 s timeout", () => {
+    const fn = Object.values(platform.findResources('AWS::Lambda::Function')).find(
+      (r) => r.Properties.FunctionName === 'berth-webhook',
+    )!;
+    expect(fn.Properties.Timeout).toBe(10);
+    const a = alarms.get(names.webhookDuration)!;
+    expect(a).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Duration', ExtendedStatistic: 'p99' });
+    expect(a.Threshold).toBe(WEBHOOK_DEADLINE_MS / 2);
+    expect(a.Threshold).toBeLessThan(fn.Properties.Timeout * 1000);
+    expect(JSON.stringify(resolver.resolve(PLATFORM, a.AlarmDescription))).toContain('half the 8000 ms');
+  });
+
+  it('watches p99 latency of the API', () => {
+    expect(alarms.get(names.apiLatencyP99)).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+    });
+  });
+
+  it('watches the pipeline-events function: its errors can mean a lost failure message', () => {
+    const fn = Object.entries(platform.findResources('AWS::Lambda::Function')).find(
+      ([, r]) => r.Properties.FunctionName === 'berth-pipeline-events',
+    )!;
+    expect(alarms.get(names.pipelineEventsErrors)).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Statistic: 'Sum',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn[0] } }],
+    });
   });
 
   it('watches the ALB itself: ELB-generated 5xx and rejected connections', () => {
@@ -173,15 +250,31 @@ describe('platform alarms (seed config)', () => {
     }
   });
 
-  it('watches cluster capacity: CPU and memory reservation, and in-service instances against the minimum', () => {
+  it('watches cluster capacity: CPU and memory reservation only while the group is at maxCapacity, and in-service instances against the minimum', () => {
     const cluster = Object.keys(platform.findResources('AWS::ECS::Cluster'))[0];
     const asg = Object.keys(platform.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
-    expect(alarms.get(names.clusterCpuReservation)).toMatchObject({
-      Namespace: 'AWS/ECS',
-      MetricName: 'CPUReservation',
-      Dimensions: [{ Name: 'ClusterName', Value: { Ref: cluster } }],
-    });
-    expect(alarms.get(names.clusterMemoryReservation)).toMatchObject({ MetricName: 'MemoryReservation' });
+    for (const [name, metric] of [
+      [names.clusterCpuReservation, 'CPUReservation'],
+      [names.clusterMemoryReservation, 'MemoryReservation'],
+    ]) {
+      const { expression, byId } = math(alarms.get(name)!);
+      expect(expression, name).toBe(
+        `IF(FILL(instances, 0) >= ${config.cluster.maxCapacity}, reservation, 0)`,
+      );
+      expect(byId.reservation.MetricStat.Metric).toMatchObject({
+        Namespace: 'AWS/ECS',
+        MetricName: metric,
+        Dimensions: [{ Name: 'ClusterName', Value: { Ref: cluster } }],
+      });
+      expect(byId.instances.MetricStat).toMatchObject({
+        Metric: {
+          Namespace: 'AWS/AutoScaling',
+          MetricName: 'GroupInServiceInstances',
+          Dimensions: [{ Name: 'AutoScalingGroupName', Value: { Ref: asg } }],
+        },
+        Stat: 'Maximum',
+      });
+    }
     expect(alarms.get(names.clusterInstancesBelowMin)).toMatchObject({
       Namespace: 'AWS/AutoScaling',
       MetricName: 'GroupInServiceInstances',
@@ -210,6 +303,16 @@ describe('platform alarms (seed config)', () => {
     expect(alarms.get(natAlarmNames(config, 1).packetsDropped)).toMatchObject({
       MetricName: 'PacketsDropCount',
     });
+  });
+
+  it('names the platform generation in each NAT alarm (its gateway ids come from the network stack), and in no other platform alarm', () => {
+    const generation = platformGeneration(config);
+    const nat = new Set([1, 2].flatMap((i) => Object.values(natAlarmNames(config, i))));
+    for (const [name, a] of alarms) {
+      const description = JSON.stringify(resolver.resolve(PLATFORM, a.AlarmDescription));
+      if (nat.has(name)) expect(description, name).toContain(`Platform generation: ${generation}.`);
+      else expect(description, name).not.toContain('Platform generation');
+    }
   });
 });
 

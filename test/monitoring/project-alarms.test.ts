@@ -5,7 +5,8 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import type { BerthApp } from '../../src/app';
 import { projectNames } from '../../src/config/names';
 import type { ParsedProject } from '../../src/config/schema';
-import { projectAlarmNames } from '../../src/monitoring/alarm-names';
+import { projectAlarmNames, projectAlarmNamesOf } from '../../src/monitoring/alarm-names';
+import { platformGeneration } from '../../src/monitoring/generation';
 import { projectThresholds } from '../../src/monitoring/thresholds';
 import { buildApp, configWith, REPO_ROOT, seedConfig, template } from '../support/app';
 import { ACCOUNT, REGION, TemplateResolver } from '../support/resolve';
@@ -88,8 +89,9 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('alarms of proje
     },
   );
 
-  it('notifies the platform topic on ALARM and OK, through a cross-stack reference', () => {
+  it('notifies the platform topic on ALARM and OK, through a cross-stack reference (all but pipeline-failed)', () => {
     for (const [alarm, a] of alarms) {
+      if (alarm === n.pipelineFailed) continue;
       for (const actions of [a.AlarmActions, a.OKActions]) {
         expect(actions, alarm).toHaveLength(1);
         expect(JSON.stringify(actions[0]), alarm).toMatch(/Fn::(GetStackOutput|ImportValue)/);
@@ -138,7 +140,9 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('alarms of proje
         Period: 300,
       });
       const dims = Object.fromEntries(a.Dimensions.map((d: Props) => [d.Name, d.Value]));
-      expect(dims.ServiceName).toEqual({ 'Fn::GetAtt': [service, 'Name'] });
+      // By name: the service exists only after the first release, the alarms from the start.
+      expect(dims.ServiceName).toBe(projectNames(config, project).service);
+      expect(t.findResources('AWS::ECS::Service')[service].Properties.ServiceName).toBe(dims.ServiceName);
       expect(resolver.resolve(stackName, dims.ClusterName)).toBe('berth');
     }
     const tasks = alarms.get(n.tasksBelowDesired)!;
@@ -170,6 +174,24 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('alarms of proje
     expect(String(alarms.get(n.cpuHigh)!.AlarmDescription)).toContain(
       `alarms.cpuPercent of project ${name} in berth.yaml`,
     );
+  });
+
+  it("names the platform generation in the alarms whose LoadBalancer dimension is the platform's output, and only there", () => {
+    const generation = platformGeneration(config);
+    for (const [alarm, a] of alarms) {
+      const description = String(resolver.resolve(stackName, a.AlarmDescription));
+      const readsAlb = JSON.stringify(a.Dimensions ?? a.Metrics ?? []).includes('LoadBalancer');
+      expect(readsAlb, alarm).toBe([n.target5xx, n.unhealthyHosts, n.responseTimeP99].includes(alarm));
+      if (readsAlb) expect(description, alarm).toContain(`Platform generation: ${generation}.`);
+      else expect(description, alarm).not.toContain('Platform generation');
+    }
+  });
+
+  it('keeps pipeline-failed silent: the pipeline-events message announces a failure, and its OK would claim a fix', () => {
+    const a = alarms.get(n.pipelineFailed)!;
+    expect(a.AlarmActions ?? []).toEqual([]);
+    expect(a.OKActions ?? []).toEqual([]);
+    expect(String(a.AlarmDescription)).toContain('It notifies nobody');
   });
 
   it('alarms on a failed pipeline execution, from the pipeline-events function metric', () => {
@@ -215,5 +237,47 @@ describe('a per-project override in berth.yaml', () => {
     expect(a1.get(n1.memoryHigh)!.Threshold).toBe(projectThresholds({}).memoryPercent);
     expect(a2.get(n2.target5xx)!.Threshold).toBe(projectThresholds({}).target5xxPerMinute);
     expect(a2.get(n2.cpuHigh)!.Threshold).toBe(projectThresholds({}).cpuPercent);
+  });
+});
+
+describe('a worker (a project without a path)', () => {
+  const workerConfig = configWith((raw) => {
+    (raw.projects as unknown[]).push({
+      name: 'mailer',
+      repository: { project: 'Ops', name: 'mailer' },
+      service: { scaling: { cpuPercent: 90 } },
+    });
+  });
+  const worker = workerConfig.projects.find((p) => p.name === 'mailer')!;
+  const n = projectAlarmNames(workerConfig, worker);
+  let stack: ReturnType<BerthApp['projects']['get']>;
+  let alarms: ReturnType<typeof alarmsOf>;
+  beforeAll(() => {
+    stack = buildApp(workerConfig).projects.get('mailer');
+    alarms = alarmsOf(template(stack!));
+  });
+
+  it('has no target group, so none of the target-group alarms: only CPU, memory, tasks and pipeline', () => {
+    expect([...alarms.keys()].sort()).toEqual(projectAlarmNamesOf(workerConfig, worker).sort());
+    expect([...alarms.keys()].sort()).toEqual(
+      [n.cpuHigh, n.memoryHigh, n.tasksBelowDesired, n.pipelineFailed].sort(),
+    );
+  });
+
+  it('has no deployment alarms on its service (they would name alarms that do not exist)', () => {
+    const [service] = Object.values(template(stack!).findResources('AWS::ECS::Service'));
+    expect(service.Properties.DeploymentConfiguration?.Alarms).toBeUndefined();
+  });
+
+  it('given a scaling target (90 %) above the CPU alarm (85 %), when synthesized, then synth warns that the alarm would fire in normal operation', () => {
+    const warnings = stack!.node
+      .findAll()
+      .flatMap((c) => c.node.metadata)
+      .filter((m) => m.type === 'aws:cdk:warning')
+      .map((m) => String(m.data));
+    expect(warnings.some((w) => w.includes('cpu-high alarm of mailer') && w.includes('scaling target'))).toBe(
+      true,
+    );
+    expect(String(alarms.get(n.cpuHigh)!.AlarmDescription)).toContain('scaling (target 90 %)');
   });
 });

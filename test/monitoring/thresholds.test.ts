@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { natAlarmNames, platformAlarmNames, projectAlarmNames } from '../../src/monitoring/alarm-names';
+import {
+  natAlarmNames,
+  platformAlarmNames,
+  projectAlarmNames,
+  projectAlarmNamesOf,
+} from '../../src/monitoring/alarm-names';
 import { alarmDescription } from '../../src/monitoring/berth-alarm';
 import { targetGroupSearch } from '../../src/monitoring/metrics';
-import { DEFAULT_THRESHOLDS, projectThresholds } from '../../src/monitoring/thresholds';
+import { DEFAULT_THRESHOLDS, projectThresholds, WEBHOOK_DEADLINE_MS } from '../../src/monitoring/thresholds';
 import { configWith, seedConfig } from '../support/app';
 
 describe('DEFAULT_THRESHOLDS', () => {
@@ -14,8 +19,22 @@ describe('DEFAULT_THRESHOLDS', () => {
       expect(Number.isFinite(value), key).toBe(true);
       expect(value, key).toBeGreaterThanOrEqual(0);
     }
-    expect(DEFAULT_THRESHOLDS.platform.webhookDurationPercentOfTimeout).toBe(80);
     expect(DEFAULT_THRESHOLDS.project.pipelineFailures).toBe(1);
+  });
+
+  it("sets the webhook duration alarm well before the handler's own 8 s deadline (half of it), not at it", () => {
+    expect(WEBHOOK_DEADLINE_MS).toBe(8000);
+    expect(DEFAULT_THRESHOLDS.platform.webhookDurationP99Ms).toBe(4000);
+    expect(DEFAULT_THRESHOLDS.platform.webhookDurationP99Ms).toBeLessThanOrEqual(WEBHOOK_DEADLINE_MS / 2);
+  });
+
+  it('alarms on one webhook failure of ours and on one 429 of a webhook route (a 429 puts the subscription on probation)', () => {
+    expect(DEFAULT_THRESHOLDS.platform.webhookErrors).toBe(1);
+    expect(DEFAULT_THRESHOLDS.platform.webhookThrottledPer5Min).toBe(1);
+  });
+
+  it('sets the CPU alarm above the default scaling target (60 %), so scaling holding the target never fires it', () => {
+    expect(DEFAULT_THRESHOLDS.project.cpuPercent).toBeGreaterThan(60);
   });
 });
 
@@ -76,8 +95,12 @@ describe('alarm names', () => {
   it('say what and where: <prefix>-<where>-<what>', () => {
     expect(platformAlarmNames(config)).toMatchObject({
       api5xxRate: 'berth-api-5xx-rate',
+      webhookErrors: 'berth-webhook-errors',
+      webhookThrottled: 'berth-webhook-throttled',
       webhookDuration: 'berth-webhook-duration',
       clusterInstancesBelowMin: 'berth-cluster-instances-below-min',
+      alertsUndelivered: 'berth-alerts-undelivered',
+      pipelineEventsErrors: 'berth-pipeline-events-errors',
     });
     expect(natAlarmNames(config, 2).packetsDropped).toBe('berth-nat-2-packets-dropped');
     expect(projectAlarmNames(config, { name: 'cash-collection' })).toMatchObject({
@@ -97,6 +120,26 @@ describe('alarm names', () => {
   });
 });
 
+describe('project alarm names that exist', () => {
+  const config = seedConfig();
+
+  it('given a routed project, when listed, then all its alarms are there', () => {
+    expect(projectAlarmNamesOf(config, config.projects[0])).toEqual(
+      Object.values(projectAlarmNames(config, config.projects[0])),
+    );
+  });
+
+  it('given a worker (no path), when listed, then its target-group alarms are not (it has no target group)', () => {
+    const names = projectAlarmNamesOf(config, { name: 'mailer', path: undefined });
+    expect(names).toEqual([
+      'berth-mailer-cpu-high',
+      'berth-mailer-memory-high',
+      'berth-mailer-tasks-below-desired',
+      'berth-mailer-pipeline-failed',
+    ]);
+  });
+});
+
 describe('alarm descriptions', () => {
   it('say what it means, what to check first, how to tune, and where the runbook is', () => {
     const d = alarmDescription({ meaning: 'It broke.', firstCheck: 'the logs.', runbook: 'x-y' });
@@ -104,25 +147,48 @@ describe('alarm descriptions', () => {
       'It broke. First check: the logs. Tune: the default in src/monitoring/thresholds.ts (not set per project). Runbook: docs/operations.md#x-y',
     );
   });
+
+  it('carry the platform generation, when given, before the runbook (which stays last)', () => {
+    const d = alarmDescription({
+      meaning: 'It broke.',
+      firstCheck: 'the logs.',
+      runbook: 'x-y',
+      generation: '0a1b2c3d',
+    });
+    expect(d).toBe(
+      'It broke. First check: the logs. Tune: the default in src/monitoring/thresholds.ts (not set per project). Platform generation: 0a1b2c3d. Runbook: docs/operations.md#x-y',
+    );
+  });
 });
 
 describe('targetGroupSearch', () => {
-  const c = { prefix: 'berth' };
-
   it('matches the target group name unquoted (a quoted term would have to equal the whole dimension value)', () => {
-    const projects = [{ name: 'cash-collection' }, { name: 'poultry-sale' }];
-    expect(targetGroupSearch(c, projects[0], projects, 'HTTPCode_Target_5XX_Count', 'Sum')).toBe(
-      `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName="HTTPCode_Target_5XX_Count" targetgroup/berth-cash-collection', 'Sum', 60)`,
+    expect(
+      targetGroupSearch(
+        'berth-cash-collection-a1b2c3',
+        ['berth-poultry-sale-d4e5f6'],
+        'HTTPCode_Target_5XX_Count',
+        'Sum',
+      ),
+    ).toBe(
+      `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName="HTTPCode_Target_5XX_Count" targetgroup/berth-cash-collection-a1b2c3', 'Sum', 60)`,
     );
   });
 
-  it('excludes other projects whose names extend this one (token matching would include them)', () => {
-    const projects = [{ name: 'cash' }, { name: 'cash-collection' }, { name: 'cash2' }, { name: 'poultry' }];
-    const search = targetGroupSearch(c, projects[0], projects, 'RequestCount', 'Sum');
-    expect(search).toContain(
-      'targetgroup/berth-cash NOT targetgroup/berth-cash-collection NOT targetgroup/berth-cash2',
+  it('excludes other target groups whose names extend this one (token matching would include them)', () => {
+    const search = targetGroupSearch(
+      'berth-cash-a1b2c3',
+      [
+        'berth-cash-a1b2c3',
+        'berth-cash-a1b2c3-x-0f0f0f',
+        'berth-cash-collection-d4e5f6',
+        'berth-poultry-e5f6a7',
+      ],
+      'RequestCount',
+      'Sum',
     );
+    expect(search).toContain('targetgroup/berth-cash-a1b2c3 NOT targetgroup/berth-cash-a1b2c3-x-0f0f0f');
+    expect(search).not.toContain('collection');
     expect(search).not.toContain('poultry');
-    expect(targetGroupSearch(c, projects[1], projects, 'RequestCount', 'Sum')).not.toContain('NOT');
   });
 });

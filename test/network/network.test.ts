@@ -20,17 +20,25 @@ describe('network stack (seed config)', () => {
   });
 
   it.each([
-    ['10.0.1.0/24', 0, true],
-    ['10.0.2.0/24', 1, true],
-    ['10.0.10.0/24', 0, false],
-    ['10.0.11.0/24', 1, false],
-  ])('places subnet %s in AZ index %d (public: %s)', (cidr, az, isPublic) => {
-    t.hasResourceProperties('AWS::EC2::Subnet', {
-      CidrBlock: cidr,
-      AvailabilityZone: { 'Fn::Select': [az, { 'Fn::GetAZs': '' }] },
-      MapPublicIpOnLaunch: false,
-      Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: isPublic ? 'Public' : 'Private' }]),
-    });
+    ['10.0.1.0/24', 'use1-az1', true],
+    ['10.0.2.0/24', 'use1-az2', true],
+    ['10.0.10.0/24', 'use1-az1', false],
+    ['10.0.11.0/24', 'use1-az2', false],
+  ])(
+    'given the seed zone IDs, when synthesized, then subnet %s is placed by zone ID %s (public: %s)',
+    (cidr, zoneId, isPublic) => {
+      t.hasResourceProperties('AWS::EC2::Subnet', {
+        CidrBlock: cidr,
+        AvailabilityZoneId: zoneId,
+        AvailabilityZone: Match.absent(),
+        MapPublicIpOnLaunch: false,
+        Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: isPublic ? 'Public' : 'Private' }]),
+      });
+    },
+  );
+
+  it('given the seed config, when synthesized, then no template names a zone by name (Fn::GetAZs)', () => {
+    expect(JSON.stringify(t.toJSON())).not.toContain('Fn::GetAZs');
   });
 
   it('has exactly four subnets, an internet gateway and one NAT gateway with an Elastic IP per AZ', () => {
@@ -80,6 +88,23 @@ describe('network stack (seed config)', () => {
       LogDestinationType: 'cloud-watch-logs',
     });
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+});
+
+describe('network stack (custom zone IDs)', () => {
+  it('given availabilityZoneIds in berth.yaml, when synthesized, then every subnet is in one of them, AZ-a first', () => {
+    const t = template(
+      buildApp(
+        configWith((raw) => {
+          (raw.network as Record<string, unknown>).availabilityZoneIds = ['use1-az4', 'use1-az6'];
+        }),
+      ).network,
+    );
+    t.hasResourceProperties('AWS::EC2::Subnet', { CidrBlock: '10.0.1.0/24', AvailabilityZoneId: 'use1-az4' });
+    t.hasResourceProperties('AWS::EC2::Subnet', {
+      CidrBlock: '10.0.11.0/24',
+      AvailabilityZoneId: 'use1-az6',
+    });
   });
 });
 

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CFN_MAX_RESOURCES } from '../../src/config/limits';
-import { buildApp, seedConfig, template } from '../support/app';
+import { targetGroupHash, targetGroupName } from '../../src/config/names';
+import { NO_RELEASE, STACK_PARAMETERS } from '../../src/contracts';
+import { buildApp, configWith, seedConfig, template } from '../support/app';
 
 const config = seedConfig();
 
@@ -119,33 +121,67 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
     });
   });
 
-  it('health-checks the configured path with fast timing and drains for 30 s', () => {
+  it('given the seed route, when synthesized, then the target group has IP targets, is named by its route hash and health-checks the configured path', () => {
+    const route = {
+      path: project.path!,
+      healthCheckPath: project.service.healthCheckPath!,
+      port: project.service.port!,
+    };
+    const hc = project.service.healthCheck;
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Name: `berth-${name}`,
-      TargetType: 'instance',
+      Name: targetGroupName(config, project, route),
+      TargetType: 'ip',
+      Port: project.service.port,
       HealthCheckPath: project.service.healthCheckPath,
       HealthCheckPort: 'traffic-port',
-      HealthCheckIntervalSeconds: 10,
-      HealthCheckTimeoutSeconds: 5,
-      HealthyThresholdCount: 2,
-      UnhealthyThresholdCount: 3,
+      HealthCheckIntervalSeconds: hc.intervalSeconds,
+      HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+      HealthyThresholdCount: hc.healthyThreshold,
+      UnhealthyThresholdCount: hc.unhealthyThreshold,
       Matcher: { HttpCode: '200-299' },
-      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+      TargetGroupAttributes: Match.arrayWith([
+        { Key: 'deregistration_delay.timeout_seconds', Value: String(project.service.stopTimeoutSeconds) },
+      ]),
     });
+    const [tgId] = Object.keys(t.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(tgId).toContain(`TargetGroup${targetGroupHash(route)}`);
   });
 
-  it('defines an EC2 task with bridge networking, a dynamic host port, cpu/memory from config and logs with retention', () => {
+  it('given the stack parameters, when nothing was released, then the image tag is "none", a SHA pattern guards it, and the service waits for a release', () => {
+    const params = t.toJSON().Parameters;
+    expect(params[STACK_PARAMETERS.imageTag]).toMatchObject({ Type: 'String', Default: NO_RELEASE });
+    expect(new RegExp(params[STACK_PARAMETERS.imageTag].AllowedPattern).test('a'.repeat(40))).toBe(true);
+    expect(new RegExp(params[STACK_PARAMETERS.imageTag].AllowedPattern).test('latest')).toBe(false);
+    expect(params[STACK_PARAMETERS.restartNonce]).toMatchObject({ Type: 'String' });
+    for (const type of [
+      'AWS::ECS::Service',
+      'AWS::ApplicationAutoScaling::ScalableTarget',
+      'AWS::ApplicationAutoScaling::ScalingPolicy',
+    ]) {
+      for (const r of Object.values(t.findResources(type))) expect(r.Condition).toBe('Released');
+    }
+  });
+
+  it('given the task definition, when synthesized, then it is awsvpc, takes the image from ImageTag, sizes from config and logs with retention', () => {
     t.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      NetworkMode: 'bridge',
+      NetworkMode: 'awsvpc',
       RequiresCompatibilities: ['EC2'],
       ContainerDefinitions: [
         Match.objectLike({
           Name: 'app',
           Cpu: project.service.cpu,
           Memory: project.service.memory,
-          PortMappings: [{ ContainerPort: project.service.port, HostPort: 0, Protocol: 'tcp' }],
+          PortMappings: [{ ContainerPort: project.service.port, Protocol: 'tcp' }],
+          Image: Match.objectLike({
+            'Fn::Join': ['', Match.arrayWith([{ Ref: STACK_PARAMETERS.imageTag }])],
+          }),
+          Environment: Match.arrayWith([
+            { Name: 'BERTH_PROJECT', Value: name },
+            { Name: 'PORT', Value: String(project.service.port) },
+            { Name: 'BASE_PATH', Value: project.path },
+          ]),
+          StopTimeout: project.service.stopTimeoutSeconds,
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
-          Secrets: [Match.objectLike({ Name: 'APP_SECRETS' })],
         }),
       ],
     });
@@ -155,34 +191,67 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
     });
   });
 
-  it('runs the service on the capacity provider, spread over AZs, with circuit-breaker rollback, 100/200 and ECS Exec', () => {
-    t.hasResourceProperties('AWS::ECS::Service', {
+  it('given the ECS service, when synthesized, then it has no DesiredCount, restarts on RestartNonce, runs in private subnets with its own group and rolls back on failure', () => {
+    const [svc] = Object.values(t.findResources('AWS::ECS::Service'));
+    expect(svc.Properties.DesiredCount).toBeUndefined();
+    expect(svc.Properties).toMatchObject({
       ServiceName: name,
-      CapacityProviderStrategy: [Match.objectLike({ Weight: 1 })],
-      PlacementStrategies: [
-        { Type: 'spread', Field: 'attribute:ecs.availability-zone' },
-        { Type: 'spread', Field: 'instanceId' },
-      ],
-      DeploymentConfiguration: Match.objectLike({
+      CapacityProviderStrategy: [expect.objectContaining({ Weight: 1 })],
+      ForceNewDeployment: {
+        EnableForceNewDeployment: true,
+        ForceNewDeploymentNonce: { Ref: STACK_PARAMETERS.restartNonce },
+      },
+      DeploymentConfiguration: expect.objectContaining({
         DeploymentCircuitBreaker: { Enable: true, Rollback: true },
         MinimumHealthyPercent: 100,
         MaximumPercent: 200,
       }),
-      EnableExecuteCommand: true,
-      LoadBalancers: [Match.objectLike({ ContainerName: 'app', ContainerPort: project.service.port })],
+      EnableExecuteCommand: false,
+      LoadBalancers: [expect.objectContaining({ ContainerName: 'app', ContainerPort: project.service.port })],
+      HealthCheckGracePeriodSeconds: project.service.healthCheck.gracePeriodSeconds,
     });
+    const vpc = svc.Properties.NetworkConfiguration.AwsvpcConfiguration;
+    expect(vpc.AssignPublicIp).toBe('DISABLED');
+    expect(vpc.SecurityGroups).toHaveLength(1);
+    expect(JSON.stringify(vpc.Subnets)).toMatch(/PrivateSubnet/);
   });
 
-  it('scales between minCount and maxCount on CPU and on ALB requests per target', () => {
-    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
-      MinCapacity: { 'Fn::If': [Match.anyValue(), project.service.minCount, 0] },
-      MaxCapacity: { 'Fn::If': [Match.anyValue(), project.service.maxCount, 0] },
+  it("given the task security group, when synthesized, then it admits only the load balancer's group, only on the container port", () => {
+    const [sgId] = Object.keys(
+      t.findResources('AWS::EC2::SecurityGroup', {
+        Properties: { GroupDescription: Match.stringLikeRegexp(`^Tasks of ${name}`) },
+      }),
+    );
+    const sg = t.toJSON().Resources[sgId].Properties;
+    const inline = (sg.SecurityGroupIngress ?? []) as Record<string, unknown>[];
+    const separate = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter((r) => JSON.stringify(r.Properties.GroupId).includes(sgId))
+      .map((r) => r.Properties);
+    const rules = [...inline, ...separate];
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({
+      IpProtocol: 'tcp',
+      FromPort: project.service.port,
+      ToPort: project.service.port,
+    });
+    expect(rules[0].CidrIp).toBeUndefined();
+    expect(JSON.stringify(rules[0].SourceSecurityGroupId)).toMatch(
+      /LoadBalancerSecurityGroup|Fn::GetStackOutput|ImportValue/,
+    );
+  });
+
+  it('given the scaling settings, when released, then the count stays between minCount and maxCount on CPU and requests per target, without a role ARN', () => {
+    const [target] = Object.values(t.findResources('AWS::ApplicationAutoScaling::ScalableTarget'));
+    expect(target.Properties).toMatchObject({
+      MinCapacity: project.service.minCount,
+      MaxCapacity: project.service.maxCount,
       ScalableDimension: 'ecs:service:DesiredCount',
     });
+    expect(target.Properties.RoleARN).toBeUndefined();
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({
         PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
-        TargetValue: 60,
+        TargetValue: project.service.scaling.cpuPercent,
       }),
     });
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
@@ -191,12 +260,105 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
           PredefinedMetricType: 'ALBRequestCountPerTarget',
           ResourceLabel: Match.anyValue(),
         },
+        TargetValue: project.service.scaling.requestsPerTarget,
       }),
+    });
+  });
+
+  it('given the release log, when created, then it is the SSM parameter /<prefix>/<project>/release starting at "none"', () => {
+    t.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: `/berth/${name}/release`,
+      Type: 'String',
+      Value: NO_RELEASE,
     });
   });
 
   it(`stays far under CloudFormation's ${CFN_MAX_RESOURCES}-resource limit`, () => {
     const count = Object.keys(t.toJSON().Resources).length;
     expect(count).toBeLessThan(CFN_MAX_RESOURCES / 4);
+  });
+});
+
+describe('project stack with service settings', () => {
+  const custom = configWith((raw) => {
+    const projects = raw.projects as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    Object.assign(projects[0].service, {
+      environment: { LOG_LEVEL: 'debug' },
+      secrets: { DB_PASSWORD: 'db-password' },
+      permissions: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::cash-reports/*'] }],
+      exec: true,
+      memoryReservation: 384,
+      healthCheck: { command: 'wget -q -O /dev/null http://127.0.0.1:8080/api/cash/health' },
+    });
+    projects.push({
+      name: 'ledger-worker',
+      repository: { project: 'Finance', name: 'ledger-worker', branch: 'main' },
+      service: { cpu: 256, memory: 512, minCount: 1, maxCount: 2 },
+    });
+  });
+  let app: ReturnType<typeof buildApp>;
+  let cash: Template;
+  let worker: Template;
+  beforeAll(() => {
+    app = buildApp(custom);
+    cash = template(app.projects.get('cash-collection')!);
+    worker = template(app.projects.get('ledger-worker')!);
+  });
+
+  it('given environment and secrets, when the task starts, then plain values are environment variables and secrets come from the app secret by key', () => {
+    const [td] = Object.values(cash.findResources('AWS::ECS::TaskDefinition'));
+    const container = td.Properties.ContainerDefinitions[0];
+    expect(container.Environment).toEqual(expect.arrayContaining([{ Name: 'LOG_LEVEL', Value: 'debug' }]));
+    expect(container.Secrets).toHaveLength(1);
+    expect(container.Secrets[0].Name).toBe('DB_PASSWORD');
+    expect(JSON.stringify(container.Secrets[0].ValueFrom)).toMatch(/:db-password::"\]\]}$/);
+    expect(JSON.stringify(container.Environment)).not.toContain('db-password');
+    expect(container.MemoryReservation).toBe(384);
+    expect(container.HealthCheck.Command).toEqual([
+      'CMD-SHELL',
+      'wget -q -O /dev/null http://127.0.0.1:8080/api/cash/health',
+    ]);
+  });
+
+  it('given permissions, when the task role is synthesized, then it holds exactly those statements', () => {
+    const policies = Object.values(cash.findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[],
+    );
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 's3:GetObject',
+          Resource: 'arn:aws:s3:::cash-reports/*',
+          Effect: 'Allow',
+        }),
+      ]),
+    );
+  });
+
+  it('given exec: true, when synthesized, then the service allows ECS Exec and the task role may open the channel and write the encrypted session log', () => {
+    cash.hasResourceProperties('AWS::ECS::Service', { EnableExecuteCommand: true });
+    const statements = Object.values(cash.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Sid?: string; Action: unknown }[],
+    );
+    const sids = statements.map((s) => s.Sid);
+    expect(sids).toEqual(
+      expect.arrayContaining(['EcsExecChannel', 'EcsExecSessionKey', 'EcsExecSessionLog']),
+    );
+  });
+
+  it('given a project without a path, when synthesized, then it is a worker: a service with no target group, rule, port or inbound rule', () => {
+    worker.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 0);
+    worker.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
+    worker.resourceCountIs('AWS::ECS::Service', 1);
+    const [svc] = Object.values(worker.findResources('AWS::ECS::Service'));
+    expect(svc.Properties.LoadBalancers ?? []).toEqual([]);
+    const [td] = Object.values(worker.findResources('AWS::ECS::TaskDefinition'));
+    const container = td.Properties.ContainerDefinitions[0];
+    expect(container.PortMappings ?? []).toEqual([]);
+    expect(JSON.stringify(container.Environment)).not.toMatch(/"PORT"|BASE_PATH/);
+    worker.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    const policies = Object.values(worker.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'));
+    expect(JSON.stringify(policies)).not.toContain('ALBRequestCountPerTarget');
   });
 });

@@ -128,9 +128,14 @@ describe('release invariant, replayed on the synthesized project template', () =
       if (step === 0) {
         const tag = releases[(i / 4) % 3];
         const fail = i === 8;
-        stack.release(`release ${tag.slice(0, 1)}${fail ? ' (fails)' : ''}`, { [STACK_PARAMETERS.imageTag]: tag }, { fail });
+        stack.release(
+          `release ${tag.slice(0, 1)}${fail ? ' (fails)' : ''}`,
+          { [STACK_PARAMETERS.imageTag]: tag },
+          { fail },
+        );
         if (!fail) last = tag;
-      } else if (step === 1) stack.deploy('cdk deploy (fails)', older, cdkDeployParameters(older, stack.state), { fail: true });
+      } else if (step === 1)
+        stack.deploy('cdk deploy (fails)', older, cdkDeployParameters(older, stack.state), { fail: true });
       else if (step === 2) stack.deploy('cdk deploy', current, cdkDeployParameters(current, stack.state));
       else stack.release('redeploy', { [STACK_PARAMETERS.restartNonce]: `exec-${i}` });
       if (last) expectServing(stack.service, last);

@@ -83,7 +83,9 @@ export class Evaluation {
       }
       if (fn === 'Fn::Join') {
         const [sep, parts] = arg as [string, Json[]];
-        return (this.resolve(parts) as Json[]).map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(sep);
+        return (this.resolve(parts) as Json[])
+          .map((p) => (typeof p === 'string' ? p : JSON.stringify(p)))
+          .join(sep);
       }
       return `<${fn}:${JSON.stringify(arg)}>`;
     }
@@ -100,7 +102,10 @@ export class Evaluation {
     const out: Record<string, { Type: string; Properties: Record<string, Json> }> = {};
     for (const [id, r] of Object.entries(this.template.Resources)) {
       if (r.Condition !== undefined && !this.condition(r.Condition)) continue;
-      out[id] = { Type: r.Type, Properties: (this.resolve(r.Properties ?? {}) as Record<string, Json>) ?? {} };
+      out[id] = {
+        Type: r.Type,
+        Properties: (this.resolve(r.Properties ?? {}) as Record<string, Json>) ?? {},
+      };
     }
     return out;
   }
@@ -185,7 +190,10 @@ export class StackSimulation {
     input: Readonly<Record<string, ParameterInput>>,
     options: { fail?: boolean } = {},
   ): void {
-    const next: StackState = { template, parameters: parameterValues(template, input, this.current?.parameters) };
+    const next: StackState = {
+      template,
+      parameters: parameterValues(template, input, this.current?.parameters),
+    };
     const before = this.ecs;
     this.ecs = this.apply(this.current, next, this.ecs);
     if (options.fail) {
@@ -212,8 +220,7 @@ export class StackSimulation {
     const after = new Evaluation(to.template, to.parameters).resources();
     const find = (res: typeof after, type: string) =>
       Object.entries(res).find(([, r]) => r.Type === type) as
-        | [string, { Type: string; Properties: Record<string, Json> }]
-        | undefined;
+        [string, { Type: string; Properties: Record<string, Json> }] | undefined;
     const service = find(after, 'AWS::ECS::Service');
     const hadService = find(before, 'AWS::ECS::Service');
     if (!service) return { exists: false };

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -21,6 +23,25 @@ export interface GitHttpServerOptions {
    * a branch tip, as stricter servers do. Default true.
    */
   readonly protocolV2?: boolean;
+  /**
+   * `git upload-pack` settings: with `allowAnySha1InWant` the server serves any commit it has by its SHA,
+   * whatever protocol the client speaks (Azure Repos does), even one reachable only from `refs/pull/N/merge`;
+   * `allowReachableSha1InWant` serves any commit reachable from an advertised ref. Default: git's (neither).
+   */
+  readonly uploadPack?: {
+    readonly allowAnySha1InWant?: boolean;
+    readonly allowReachableSha1InWant?: boolean;
+  };
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /**
+   * A minimal Git LFS server, shaped like Azure Repos': the batch API (`<repo>[.git]/info/lfs/objects/batch`,
+   * download only, basic transfer) demands the PAT like git's requests, and answers with download links on
+   * another host name (`localhost` instead of `127.0.0.1`) signed with a token in their query string, as blob
+   * storage SAS links are. The objects (keyed by their sha256 oid) are served only with that token; a request
+   * to them that also carries the PAT is recorded as `authorized` (the PAT leaked to another host).
+   */
+  readonly lfsObjects?: ReadonlyMap<string, Buffer>;
 }
 
 export interface RecordedRequest {
@@ -39,9 +60,11 @@ export interface GitHttpServer {
 
 export async function startGitHttpServer(options: GitHttpServerOptions): Promise<GitHttpServer> {
   const requests: RecordedRequest[] = [];
-  const server = createServer((req, res) => {
+  const lfsToken = randomBytes(16).toString('hex');
+  const handler: RequestListener = (req, res) => {
     const authorized = hasPat(req, options.pat);
     requests.push({ method: req.method ?? '', url: req.url ?? '', authorized });
+    if (options.lfsObjects && serveLfsObject(req, res, options.lfsObjects, lfsToken)) return;
     if (!authorized) {
       const status = options.refuseWith ?? 401;
       const headers: Record<string, string> = { 'Content-Type': 'text/plain' };
@@ -49,15 +72,17 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
       res.writeHead(status, headers).end(status === 401 ? 'Unauthorized\n' : 'Forbidden\n');
       return;
     }
+    if (options.lfsObjects && serveLfsBatch(req, res, options.lfsObjects, lfsToken)) return;
     serveThroughHttpBackend(req, res, options);
-  });
+  };
+  const server = options.tls ? createHttpsServer({ ...options.tls }, handler) : createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -99,6 +124,15 @@ function serveThroughHttpBackend(
     env.HTTP_CONTENT_ENCODING = req.headers['content-encoding'];
   const protocol = req.headers['git-protocol'];
   if ((options.protocolV2 ?? true) && typeof protocol === 'string') env.GIT_PROTOCOL = protocol;
+  const config = Object.entries({
+    'uploadpack.allowAnySHA1InWant': options.uploadPack?.allowAnySha1InWant,
+    'uploadpack.allowReachableSHA1InWant': options.uploadPack?.allowReachableSha1InWant,
+  }).filter(([, on]) => on !== undefined);
+  config.forEach(([key, on], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = String(on);
+  });
+  if (config.length > 0) env.GIT_CONFIG_COUNT = String(config.length);
 
   const cgi = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
@@ -118,6 +152,77 @@ function serveThroughHttpBackend(
     }
     res.writeHead(parsed.status, parsed.headers).end(parsed.body);
   });
+}
+
+const LFS_JSON = 'application/vnd.git-lfs+json';
+const LFS_OBJECTS_PATH = '/_lfs/objects/';
+
+/** Answers an LFS object download (signed with the batch answer's token); false for any other request. */
+function serveLfsObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  objects: ReadonlyMap<string, Buffer>,
+  token: string,
+): boolean {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (req.method !== 'GET' || !url.pathname.startsWith(LFS_OBJECTS_PATH)) return false;
+  const object = objects.get(url.pathname.slice(LFS_OBJECTS_PATH.length));
+  if (url.searchParams.get('sig') !== token) {
+    res.writeHead(403, { 'Content-Type': 'text/plain' }).end('bad signature\n');
+  } else if (object) {
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(object);
+  } else {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('no such object\n');
+  }
+  return true;
+}
+
+/** Answers the Git LFS batch API (an authorized request); false for any other request. */
+function serveLfsBatch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  objects: ReadonlyMap<string, Buffer>,
+  token: string,
+): boolean {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (req.method !== 'POST' || !url.pathname.endsWith('/info/lfs/objects/batch')) return false;
+  const body: Buffer[] = [];
+  req.on('data', (b: Buffer) => body.push(b));
+  req.on('end', () => {
+    // Another host name for the same server: the PAT header, scoped to the repository's host, must not go there.
+    const host = (req.headers.host ?? '127.0.0.1').replace(/^127\.0\.0\.1(?=:|$)/, 'localhost');
+    const scheme = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+    let batch: { operation?: string; objects?: { oid: string; size: number }[] };
+    try {
+      batch = JSON.parse(Buffer.concat(body).toString('utf8')) as typeof batch;
+    } catch {
+      res.writeHead(422, { 'Content-Type': LFS_JSON }).end(JSON.stringify({ message: 'not JSON' }));
+      return;
+    }
+    if (batch.operation !== 'download') {
+      res.writeHead(403, { 'Content-Type': LFS_JSON }).end(JSON.stringify({ message: 'download only' }));
+      return;
+    }
+    const answer = (batch.objects ?? []).map(({ oid, size }) =>
+      objects.has(oid)
+        ? {
+            oid,
+            size,
+            authenticated: true,
+            actions: {
+              download: {
+                href: `${scheme}://${host}${LFS_OBJECTS_PATH}${oid}?sig=${token}`,
+                expires_in: 3600,
+              },
+            },
+          }
+        : { oid, size, error: { code: 404, message: 'Object does not exist' } },
+    );
+    res
+      .writeHead(200, { 'Content-Type': LFS_JSON })
+      .end(JSON.stringify({ transfer: 'basic', objects: answer }));
+  });
+  return true;
 }
 
 /** Splits a CGI answer into status, headers and body (`Status: 404 Not Found` sets the status). */

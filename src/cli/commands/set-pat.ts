@@ -1,20 +1,25 @@
 import { projectNames } from '../../config/names';
 import { putSecretString } from '../aws';
+import { PIPELINE_PAT_SCOPES, listScopes } from '../azure-devops';
 import type { Command } from '../context';
 import { usageError } from '../errors';
 import { patProblem, promptHidden, readAll, stripOneNewline } from '../prompt';
 
 const USAGE = 'berth set-pat <project>';
+const PAT_SCOPES = listScopes(PIPELINE_PAT_SCOPES);
 
 /** `berth set-pat <project>`: stores the PAT the project's pipeline clones with. */
 export const setPatCommand: Command = {
   name: 'set-pat',
   usage: USAGE,
-  summary: "Store the Azure DevOps PAT that <project>'s pipeline clones its repository with",
+  summary:
+    "Store the Azure DevOps PAT that <project>'s pipeline clones its repository and posts commit statuses with",
   description: [
     'Reads the token from stdin when stdin is piped (one trailing newline is dropped), otherwise asks for it',
     'without echoing it. Stores {"pat": "<token>"} as a new version of the secret <prefix>/<project>/azure-devops-pat',
-    "and prints the secret's name and version id, never the token. The token needs the Code (Read) scope.",
+    "and prints the secret's name and version id, never the token.",
+    `The token needs the scopes ${PAT_SCOPES}: the Checkout stage clones with it, and the pipeline's commit`,
+    'statuses (pending, succeeded, failed) are posted to the pushed commit with it.',
     '',
     'Examples:',
     '  berth set-pat cash-collection',
@@ -32,7 +37,7 @@ export const setPatCommand: Command = {
 
     const fromTerminal = Boolean(ctx.io.stdin.isTTY);
     const pat = fromTerminal
-      ? await promptHidden(ctx.io, `Azure DevOps PAT for ${project.name} (Code: Read; input hidden): `)
+      ? await promptHidden(ctx.io, `Azure DevOps PAT for ${project.name} (${PAT_SCOPES}; input hidden): `)
       : stripOneNewline(await readAll(ctx.io.stdin));
     ctx.out.addSecret(pat);
     const problem = patProblem(pat, fromTerminal ? 'the prompt' : 'stdin');

@@ -34,8 +34,11 @@ const regionPricesSchema = z.object({
     logsPerGbMonthStored: price,
   }),
   codePipeline: z.object({ v2PerActionMinute: price }),
-  /** Linux, per build minute, by CloudFormation compute type (`BUILD_GENERAL1_SMALL`, ...). */
-  codeBuild: z.object({ perMinute: priceTable }),
+  /**
+   * Per build minute, by CloudFormation compute type (`BUILD_GENERAL1_SMALL`, ...): `perMinute` for Linux x86
+   * (`LINUX_CONTAINER`), `armPerMinute` for Arm (`ARM_CONTAINER`).
+   */
+  codeBuild: z.object({ perMinute: priceTable, armPerMinute: priceTable.optional() }),
   ecr: z.object({ perGbMonth: price }),
   s3: z.object({ standardPerGbMonth: price }),
 });
@@ -82,6 +85,19 @@ export function readPriceFile(file: string): PriceFile {
     throw new PriceError(`The price file ${file} is not valid (${problems}).`);
   }
   return result.data;
+}
+
+/** The prices of one region, or undefined when the file has none for it. */
+export function regionPrices(prices: PriceFile, region: string): RegionPrices | undefined {
+  return Object.hasOwn(prices.regions, region) ? prices.regions[region] : undefined;
+}
+
+/** One entry of a price table, or undefined. */
+export function priceOf(
+  table: Readonly<Record<string, number>> | undefined,
+  key: string,
+): number | undefined {
+  return table && Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** The prices of one region; an absent region is a PriceError listing the known ones. */

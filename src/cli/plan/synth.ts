@@ -3,10 +3,16 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createApp } from '../../app';
 import { CFN_MAX_RESOURCES } from '../../config/limits';
-import { platformNames } from '../../config/names';
+import { platformNames, projectNames } from '../../config/names';
 import type { ParsedConfig } from '../../config/schema';
-import { STAGES } from '../../project/pipeline/pipeline';
-import type { Assumptions, CostInputs, FunctionInput } from './estimate';
+import { STAGES } from '../../contracts';
+import {
+  RELEASE_STAGE_SECONDS,
+  type Assumptions,
+  type CodeBuildInput,
+  type CostInputs,
+  type FunctionInput,
+} from './estimate';
 
 /**
  * The part of `berth plan` that looks at the app: synthesizes it in-process, offline (no lookups, no AWS
@@ -32,16 +38,19 @@ export interface StackRow {
 
 export interface ProjectRow {
   readonly name: string;
-  readonly path: string;
-  readonly priority: number;
+  /** `web`: routed on the load balancer (path and listener rule priority); `worker`: no path, no ALB. */
+  readonly kind: 'web' | 'worker';
+  readonly path?: string;
+  readonly priority?: number;
   readonly stages: number;
   readonly stageNames: readonly string[];
   readonly approval: boolean;
   readonly cpu: number;
   readonly memory: number;
-  readonly desiredCount: number;
   readonly minCount: number;
   readonly maxCount: number;
+  /** Image architectures built per release (`amd64`, `arm64`). */
+  readonly architectures: readonly string[];
 }
 
 /** The repository's cdk.json: the feature flags `cdk synth` applies, so the plan counts what a deploy makes. */
@@ -49,7 +58,7 @@ const CDK_JSON = path.resolve(__dirname, '..', '..', '..', 'cdk.json');
 
 /** Calls a release makes to each function: the webhook once, pipeline-events on STARTED and on the end state. */
 const INVOCATIONS_PER_RELEASE = { webhook: 1, pipelineEvents: 2 } as const;
-/** Assumed average duration of one invocation (both functions make one or two API calls). */
+/** Assumed average duration of one invocation of the webhook and pipeline-events (one or two API calls). */
 const SECONDS_PER_INVOCATION = 1;
 /**
  * Secrets Manager calls per release: the webhook's credentials (1), Checkout's PAT (1), the commit status
@@ -98,16 +107,17 @@ export function stackRows(stacks: readonly SynthesizedStack[]): StackRow[] {
 export function projectRows(config: ParsedConfig): ProjectRow[] {
   return config.projects.map((p) => ({
     name: p.name,
-    path: p.path,
-    priority: p.priority,
+    kind: p.path === undefined ? ('worker' as const) : ('web' as const),
+    ...(p.path !== undefined ? { path: p.path } : {}),
+    ...(p.priority !== undefined ? { priority: p.priority } : {}),
     stages: STAGES.length,
     stageNames: [...STAGES],
     approval: p.pipeline.approval,
     cpu: p.service.cpu,
     memory: p.service.memory,
-    desiredCount: p.service.desiredCount,
     minCount: p.service.minCount,
     maxCount: p.service.maxCount,
+    architectures: p.build.platforms.map((x) => x.replace('linux/', '')),
   }));
 }
 
@@ -124,42 +134,81 @@ export function gatherCostInputs(
 ): CostInputs {
   const count = (type: string) => resourcesOfType(stacks, type).length;
   const pipelines = resourcesOfType(stacks, 'AWS::CodePipeline::Pipeline');
-  const perPipeline = (n: number) => (pipelines.length === 0 ? 0 : n / pipelines.length);
 
-  const computeTypes: Record<string, number> = {};
-  for (const project of resourcesOfType(stacks, 'AWS::CodeBuild::Project')) {
-    const env = project.Properties?.Environment as { ComputeType?: string } | undefined;
-    const type = env?.ComputeType ?? 'BUILD_GENERAL1_SMALL';
-    computeTypes[type] = (computeTypes[type] ?? 0) + 1;
+  // CodeBuild projects by stage (`<prefix>-<project>-<stage>`) and build environment.
+  const stageOf = new Map<string, string>();
+  for (const p of config.projects) {
+    const names = projectNames(config, p);
+    for (const stage of ['checkout', 'test', 'build-amd64', 'build-arm64']) {
+      stageOf.set(names.codeBuildProject(stage), stage);
+    }
   }
-  for (const type of Object.keys(computeTypes)) computeTypes[type] = perPipeline(computeTypes[type]);
+  const codeBuild = new Map<string, CodeBuildInput>();
+  for (const project of resourcesOfType(stacks, 'AWS::CodeBuild::Project')) {
+    const env = project.Properties?.Environment as { ComputeType?: string; Type?: string } | undefined;
+    const name = typeof project.Properties?.Name === 'string' ? project.Properties.Name : '';
+    const stage = stageOf.get(name) ?? 'other';
+    const environmentType = env?.Type ?? 'LINUX_CONTAINER';
+    const computeType = env?.ComputeType ?? 'BUILD_GENERAL1_SMALL';
+    const key = `${stage}|${environmentType}|${computeType}`;
+    const prev = codeBuild.get(key);
+    codeBuild.set(key, { stage, environmentType, computeType, count: (prev?.count ?? 0) + 1 });
+  }
 
-  // Billed actions other than CodeBuild: the S3 source (manual approvals are free).
-  const otherActions = pipelines.flatMap((p) =>
-    (
-      (p.Properties?.Stages as { Actions: { ActionTypeId: { Category: string; Provider: string } }[] }[]) ??
-      []
-    )
-      .flatMap((s) => s.Actions)
-      .filter((a) => a.ActionTypeId.Category !== 'Approval' && a.ActionTypeId.Provider !== 'CodeBuild'),
-  );
+  // Billed actions by stage name (manual approvals are free).
+  const actions = new Map<string, number>();
+  for (const p of pipelines) {
+    const stages = (p.Properties?.Stages ?? []) as {
+      Name: string;
+      Actions: { ActionTypeId: { Category: string } }[];
+    }[];
+    for (const stage of stages) {
+      const billed = stage.Actions.filter((a) => a.ActionTypeId.Category !== 'Approval').length;
+      if (billed > 0) actions.set(stage.Name, (actions.get(stage.Name) ?? 0) + billed);
+    }
+  }
+  const stageOrder = (s: string) => {
+    const i = (STAGES as readonly string[]).indexOf(s);
+    return i < 0 ? STAGES.length : i;
+  };
 
   const names = platformNames(config);
   const functions = resourcesOfType(stacks, 'AWS::Lambda::Function');
-  const releaseFunction = (functionName: string, invocationsPerRelease: number): FunctionInput[] => {
+  const describeFn = (props: Record<string, unknown>) => ({
+    memoryMiB: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
+    architecture: (props.Architectures as string[] | undefined)?.[0] ?? 'x86_64',
+  });
+  const platformFunction = (functionName: string, invocationsPerRelease: number): FunctionInput[] => {
     const fn = functions.find((f) => f.Properties?.FunctionName === functionName);
     if (!fn) return [];
-    const props = fn.Properties ?? {};
     return [
       {
         name: functionName,
-        memoryMiB: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
-        architecture: (props.Architectures as string[] | undefined)?.[0] ?? 'x86_64',
+        scope: 'platform',
+        count: 1,
+        ...describeFn(fn.Properties ?? {}),
         invocationsPerRelease,
         secondsPerInvocation: SECONDS_PER_INVOCATION,
       },
     ];
   };
+  const releaseFunctions: FunctionInput[] = Object.entries(RELEASE_STAGE_SECONDS).flatMap(
+    ([stage, seconds]) => {
+      const wanted = new Set(config.projects.map((p) => projectNames(config, p).releaseFunction(stage)));
+      const found = functions.filter((f) => wanted.has(String(f.Properties?.FunctionName)));
+      if (found.length === 0) return [];
+      return [
+        {
+          name: `${config.prefix}-<project>-${stage}`,
+          scope: 'project' as const,
+          count: found.length,
+          ...describeFn(found[0].Properties ?? {}),
+          invocationsPerRelease: 1,
+          secondsPerInvocation: seconds,
+        },
+      ];
+    },
+  );
 
   return {
     region: config.region,
@@ -176,11 +225,14 @@ export function gatherCostInputs(
     alarms: count('AWS::CloudWatch::Alarm'),
     dashboards: count('AWS::CloudWatch::Dashboard'),
     logRetentionDays: config.logRetentionDays,
-    codeBuildActionsPerPipeline: computeTypes,
-    otherActionsPerRelease: perPipeline(otherActions.length),
+    codeBuild: [...codeBuild.values()],
+    pipelineActions: [...actions.entries()]
+      .sort(([a], [b]) => stageOrder(a) - stageOrder(b))
+      .map(([stage, n]) => ({ stage, count: n })),
     functions: [
-      ...releaseFunction(names.webhookFunctionName, INVOCATIONS_PER_RELEASE.webhook),
-      ...releaseFunction(names.pipelineEventsFunctionName, INVOCATIONS_PER_RELEASE.pipelineEvents),
+      ...platformFunction(names.webhookFunctionName, INVOCATIONS_PER_RELEASE.webhook),
+      ...platformFunction(names.pipelineEventsFunctionName, INVOCATIONS_PER_RELEASE.pipelineEvents),
+      ...releaseFunctions,
     ],
     secretCallsPerRelease: SECRET_CALLS_PER_RELEASE,
     assumptions,

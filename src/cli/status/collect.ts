@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
@@ -16,16 +17,20 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { platformNames, projectNames } from '../../config/names';
+import { platformNames, projectNames, targetGroupName } from '../../config/names';
 import { factsOf, findFailedAction } from '../../functions/pipeline-events/execution';
-import type { ParsedConfig, ParsedProject } from '../../config/schema';
-import { translateAwsError, type AwsClients } from '../aws';
+import { isWeb, type ParsedConfig, type ParsedProject } from '../../config/schema';
+import { NO_RELEASE, STACK_PARAMETERS } from '../../contracts';
+import { errorMessage, stackParameter, translateAwsError, type AwsClients } from '../aws';
+import { alertsWarning } from '../../monitoring/alert-channels';
+import type { ServiceHookStatus } from './service-hooks';
 
 /**
- * What `berth status` reads from a deployed account, per project: the last pipeline executions, the ECS
- * service's counts and rollout, the target group's health, and the alarms in ALARM. A resource that is not
- * there (stack not deployed, pipeline never ran) is a state in the report, never an error; credentials and
- * other AWS failures are the CLI's usual sentences.
+ * What `berth status` reads from a deployed account, per project: the live release (the stack's ImageTag), the
+ * last pipeline executions, the ECS service's counts and rollout, the target group's health (routed projects),
+ * and the alarms in ALARM. A resource that is not there (stack not deployed, not released yet, pipeline never
+ * ran) is a state in the report, never an error; credentials and other AWS failures are the CLI's usual
+ * sentences.
  */
 
 export const EXECUTIONS_SHOWN = 5;
@@ -33,6 +38,7 @@ export const EXECUTIONS_SHOWN = 5;
 const CONCURRENCY = 4;
 
 export interface StatusClients {
+  readonly cloudFormation: CloudFormationClient;
   readonly codePipeline: CodePipelineClient;
   readonly ecs: ECSClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
@@ -42,6 +48,7 @@ export interface StatusClients {
 /** The factory's clients, with default ones for any it left out. */
 export function statusClients(clients: AwsClients, region: string): StatusClients {
   return {
+    cloudFormation: clients.cloudFormation,
     codePipeline: clients.codePipeline ?? new CodePipelineClient({ region }),
     ecs: clients.ecs ?? new ECSClient({ region }),
     elbv2: clients.elbv2 ?? new ElasticLoadBalancingV2Client({ region }),
@@ -57,6 +64,8 @@ export interface ExecutionStatus {
   readonly commit?: string;
   readonly shortCommit?: string;
   readonly branch?: string;
+  /** RELEASE_MODE: release, rollback or redeploy (absent for executions started before the modes existed). */
+  readonly mode?: string;
   readonly startTime?: string;
   readonly lastUpdateTime?: string;
   /** How it started: `StartPipelineExecution` (the webhook or the CLI), `CreatePipeline`, ... */
@@ -115,21 +124,48 @@ export interface AlarmStatus {
   readonly since?: string;
 }
 
+export interface ReleaseStatus {
+  readonly stack: string;
+  /** False when the project stack does not exist (or is being created or deleted). */
+  readonly deployed: boolean;
+  readonly stackStatus?: string;
+  /** The live commit (the stack's ImageTag); null before the first release. */
+  readonly live: string | null;
+  readonly shortLive?: string;
+}
+
 export interface ProjectStatus {
   readonly name: string;
-  readonly path: string;
+  /** `web` (a path on the load balancer) or `worker` (no path, no target group). */
+  readonly kind: 'web' | 'worker';
+  readonly path?: string;
+  readonly release: ReleaseStatus;
   readonly pipeline: PipelineStatus;
   readonly service: ServiceStatus;
-  readonly targetGroup: TargetGroupStatus;
+  /** Routed projects only. */
+  readonly targetGroup?: TargetGroupStatus;
   readonly alarms: readonly AlarmStatus[];
+  /** The Azure DevOps service hook, when AZURE_DEVOPS_PAT was set. */
+  readonly serviceHook?: ServiceHookStatus;
+}
+
+export interface AlertsStatus {
+  readonly emails: number;
+  readonly chatChannels: number;
+  /** No e-mail address and no chat channel: alarms change state with nobody told. */
+  readonly reachNobody: boolean;
+  /** The sentence to show when they reach nobody (the one synth and `berth plan` print). */
+  readonly warning?: string;
 }
 
 export interface StatusReport {
   readonly region: string;
   readonly cluster: string;
   readonly projects: readonly ProjectStatus[];
-  /** Alarms in ALARM that belong to no project (the platform's). */
-  readonly platform: { readonly alarms: readonly AlarmStatus[] };
+  /** Alarms in ALARM that belong to no project (the platform's), and who alarms reach. */
+  readonly platform: { readonly alarms: readonly AlarmStatus[]; readonly alerts: AlertsStatus };
+  /** Whether the service hooks were checked (AZURE_DEVOPS_PAT set), and why not or what failed. */
+  readonly serviceHooks: { readonly checked: boolean; readonly error?: string };
 }
 
 /** Everything `berth status` shows, for `projects` (all of the config's, or the one asked for). */
@@ -138,7 +174,7 @@ export async function collectStatus(
   projects: readonly ParsedProject[],
   clients: StatusClients,
   region: string,
-): Promise<StatusReport> {
+): Promise<Omit<StatusReport, 'serviceHooks'>> {
   const cluster = platformNames(config).clusterName;
   const [services, alarms, perProject] = await Promise.all([
     serviceStatuses(
@@ -150,11 +186,14 @@ export async function collectStatus(
     alarmsInAlarm(clients.cloudWatch, `${config.prefix}-`, region),
     mapLimit(projects, CONCURRENCY, async (p) => {
       const names = projectNames(config, p);
-      const [pipeline, targetGroup] = await Promise.all([
+      const [release, pipeline, targetGroup] = await Promise.all([
+        releaseStatus(clients.cloudFormation, names.stack, region),
         pipelineStatus(clients.codePipeline, names.pipeline, region),
-        targetGroupStatus(clients.elbv2, names.qualified, region),
+        isWeb(p)
+          ? targetGroupStatus(clients.elbv2, projectTargetGroup(config, p), region)
+          : Promise.resolve(undefined),
       ]);
-      return { pipeline, targetGroup };
+      return { release, pipeline, targetGroup };
     }),
   ]);
 
@@ -168,13 +207,75 @@ export async function collectStatus(
     cluster,
     projects: projects.map((p, i) => ({
       name: p.name,
-      path: p.path,
+      kind: isWeb(p) ? ('web' as const) : ('worker' as const),
+      ...(p.path !== undefined ? { path: p.path } : {}),
+      release: perProject[i].release,
       pipeline: perProject[i].pipeline,
       service: services.get(projectNames(config, p).service)!,
-      targetGroup: perProject[i].targetGroup,
+      ...(perProject[i].targetGroup ? { targetGroup: perProject[i].targetGroup } : {}),
       alarms: owners.get(p.name) ?? [],
     })),
-    platform: { alarms: owners.get(PLATFORM) ?? [] },
+    platform: {
+      alarms: owners.get(PLATFORM) ?? [],
+      alerts: {
+        emails: config.alerts.emails.length,
+        chatChannels: config.alerts.chat.length,
+        reachNobody: alertsWarning(config) !== undefined,
+        ...(alertsWarning(config) ? { warning: alertsWarning(config) } : {}),
+      },
+    },
+  };
+}
+
+/** A routed project's target group name, as the project stack names it (`targetGroupName()` of its route). */
+export function projectTargetGroup(config: Pick<ParsedConfig, 'prefix'>, p: ParsedProject): string {
+  return targetGroupName(config, p, {
+    path: p.path ?? '',
+    healthCheckPath: p.service.healthCheckPath ?? '',
+    port: p.service.port ?? 0,
+  });
+}
+
+/** Statuses in which a stack has no usable parameters yet (first create) or is going away. */
+const STACK_ABSENT = new Set([
+  'CREATE_IN_PROGRESS',
+  'CREATE_FAILED',
+  'ROLLBACK_COMPLETE',
+  'DELETE_IN_PROGRESS',
+  'DELETE_COMPLETE',
+  'REVIEW_IN_PROGRESS',
+]);
+
+/** The project stack's ImageTag; a missing stack is a state, not an error. */
+export async function releaseStatus(
+  cfn: CloudFormationClient,
+  stackName: string,
+  region: string,
+): Promise<ReleaseStatus> {
+  let stack;
+  try {
+    stack = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+  } catch (e) {
+    if (errorName(e) === 'ValidationError' && /does not exist/i.test(errorMessage(e))) {
+      return { stack: stackName, deployed: false, live: null };
+    }
+    throw translateAwsError(e, {
+      action: 'cloudformation:DescribeStacks',
+      resource: `the stack ${stackName}`,
+      region,
+    });
+  }
+  if (!stack || STACK_ABSENT.has(stack.StackStatus ?? '')) {
+    return { stack: stackName, deployed: false, stackStatus: stack?.StackStatus, live: null };
+  }
+  const tag = stackParameter(stack, STACK_PARAMETERS.imageTag);
+  const live = tag === undefined || tag === NO_RELEASE ? null : tag;
+  return {
+    stack: stackName,
+    deployed: true,
+    stackStatus: stack.StackStatus,
+    live,
+    ...(live ? { shortLive: /^[0-9a-f]{40}$/i.test(live) ? live.slice(0, 7) : live } : {}),
   };
 }
 
@@ -251,6 +352,7 @@ export async function pipelineStatus(
         commit,
         shortCommit: commit && /^[0-9a-f]{7,40}$/i.test(commit) ? commit.slice(0, 7) : commit,
         branch: facts.branch,
+        mode: facts.mode,
         startTime: iso(s.startTime),
         lastUpdateTime: iso(s.lastUpdateTime),
         trigger: s.trigger?.triggerType,
@@ -336,7 +438,7 @@ export async function serviceStatuses(
   return out;
 }
 
-/** The target group `<prefix>-<project>` and the health of its targets. */
+/** The project's target group (by its name, `targetGroupName()`) and the health of its targets. */
 export async function targetGroupStatus(
   elb: ElasticLoadBalancingV2Client,
   name: string,

@@ -5,14 +5,24 @@ import {
   ListActionExecutionsCommand,
   type PipelineExecution,
 } from '@aws-sdk/client-codepipeline';
-import { PIPELINE_VARIABLES } from '../../config/names';
+import { NO_COMMIT, PIPELINE_VARIABLES, RELEASE_MODES, type ReleaseMode } from '../../contracts';
 import { describeError } from './text';
 
-/** What the pipeline execution itself says: the variables the webhook pinned it to. */
+/**
+ * Variables executions started before RELEASE_MODE existed carried; read only so that older executions still show
+ * them (the configured branch is the truth: Checkout takes it from the configuration).
+ */
+const LEGACY_VARIABLES = { branch: 'BRANCH', repository: 'REPOSITORY' } as const;
+
+/** What the pipeline execution itself says: the variables it was started with. */
 export interface ExecutionFacts {
-  /** `COMMIT_ID`, absent when the execution was started by hand. */
+  /** `COMMIT_ID`, absent when the execution was started without one (`none`, or by hand). */
   readonly commit?: string;
+  /** `RELEASE_MODE` (`release`, `rollback`, `redeploy`); absent when unset or not one of those. */
+  readonly mode?: ReleaseMode;
+  /** Legacy `BRANCH` of executions started before this version; new executions carry none. */
   readonly branch?: string;
+  /** Legacy `REPOSITORY` of executions started before this version. */
   readonly repository?: string;
   readonly statusSummary?: string;
   /** How the execution started: `StartPipelineExecution` (the webhook), `CreatePipeline`, ... */
@@ -44,10 +54,13 @@ export function factsOf(execution: PipelineExecution | undefined): ExecutionFact
     return v === undefined || v === '' ? undefined : v;
   };
   const summary = execution?.statusSummary?.trim();
+  const commit = value(PIPELINE_VARIABLES.commit);
+  const mode = value(PIPELINE_VARIABLES.mode);
   return {
-    commit: value(PIPELINE_VARIABLES.commit),
-    branch: value(PIPELINE_VARIABLES.branch),
-    repository: value(PIPELINE_VARIABLES.repository),
+    commit: commit === NO_COMMIT ? undefined : commit,
+    mode: (RELEASE_MODES as readonly string[]).includes(mode ?? '') ? (mode as ReleaseMode) : undefined,
+    branch: value(LEGACY_VARIABLES.branch),
+    repository: value(LEGACY_VARIABLES.repository),
     statusSummary: summary === undefined || summary === '' ? undefined : summary,
     triggerType: execution?.trigger?.triggerType,
   };

@@ -2,27 +2,27 @@ import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import {
-  commitStatusBody,
-  commitStatusFor,
-  commitStatusUrl,
-  DEFAULT_RETRY_POLICY,
+  AzureDevOpsClient,
+  AzureDevOpsError,
+  listScopes,
+  PIPELINE_PAT_SCOPES,
   type HttpDeps,
-  postCommitStatus,
   type RetryPolicy,
-} from './commit-status';
+} from '../../shared/azure-devops';
+import { COMMIT_STATUS_RETRY_POLICY, commitStatusBody, commitStatusFor } from './commit-status';
 import { consoleExecutionUrl } from './console-url';
 import { parsePipelineEvent, type PipelineExecutionChange } from './event';
 import { type ExecutionLookup, lookupExecution, withTimeout } from './execution';
 import { PIPELINE_EVENTS_METRICS, type PipelineEventsMetricName } from './metrics';
 import { formatFailureNotification } from './notification';
-import type { PatProvider } from './pat';
+import type { ProjectSecrets } from './secrets';
 import type { PipelineEventsProjectSettings, PipelineEventsSettings } from './settings';
 import type { CountMetrics, Log } from './telemetry';
 import { describeError, isCommitId, shortCommit } from './text';
 
 /** Time limits, chosen to fit a 30 s Lambda timeout with room to spare. */
 export interface PipelineEventsBudget {
-  /** Each CodePipeline lookup and the secret read give up after this long. @default 8000 */
+  /** Each CodePipeline lookup and each secret read give up after this long. @default 8000 */
   readonly lookupTimeoutMs: number;
   /** The commit status job ends its retries this long after the invocation started. @default 20000 */
   readonly statusBudgetMs: number;
@@ -40,7 +40,8 @@ export interface PipelineEventsDeps extends HttpDeps {
   readonly settings: PipelineEventsSettings;
   readonly codePipeline: CodePipelineClient;
   readonly sns: SNSClient;
-  readonly pats: PatProvider;
+  /** The PAT and webhook secrets (Powertools Parameters in production). */
+  readonly secrets: ProjectSecrets;
   readonly logger: Log;
   readonly metrics: CountMetrics;
   readonly retry?: Partial<RetryPolicy>;
@@ -86,7 +87,7 @@ const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
  */
 export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineEventsHandler {
   const { settings, logger } = deps;
-  const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
+  const retry: RetryPolicy = { ...COMMIT_STATUS_RETRY_POLICY, ...deps.retry };
   const budget: PipelineEventsBudget = { ...DEFAULT_BUDGET, ...deps.budget };
 
   const count = (name: PipelineEventsMetricName, project: string) => {
@@ -107,6 +108,8 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
     const found = await lookup;
     const { subject, message } = formatFailureNotification({
       project: project.project,
+      branch: project.branch,
+      repository: project.repository,
       change,
       lookup: found,
     });
@@ -141,19 +144,28 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
     deadline: number,
     log: Record<string, unknown>,
   ): Promise<CommitStatusOutcome> {
+    let redact = (text: string) => text;
     const failed = (reason: string, attempts?: number): CommitStatusOutcome => {
+      const safe = redact(reason);
       logger.error('Could not post the commit status to Azure DevOps', {
         ...log,
-        reason,
+        reason: safe,
         ...(attempts !== undefined ? { attempts } : {}),
       });
       count(PIPELINE_EVENTS_METRICS.commitStatusFailed, project.project);
-      return { outcome: 'failed', reason, ...(attempts !== undefined ? { attempts } : {}) };
+      return { outcome: 'failed', reason: safe, ...(attempts !== undefined ? { attempts } : {}) };
     };
     try {
-      // Read the PAT while the execution is looked up; both are bounded.
+      // Read both secrets while the execution is looked up; all are bounded.
       const pat = settle(
-        withTimeout(deps.pats.get(project.patSecretId), budget.lookupTimeoutMs, 'GetSecretValue'),
+        withTimeout(deps.secrets.pat(project.patSecretId), budget.lookupTimeoutMs, 'GetSecretValue (PAT)'),
+      );
+      const repositoryId = settle(
+        withTimeout(
+          deps.secrets.repositoryId(project.webhookSecretId),
+          budget.lookupTimeoutMs,
+          'GetSecretValue (webhook secret)',
+        ),
       );
       const found = await lookup;
       if (!found.facts) {
@@ -168,7 +180,8 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
         logger.warn('No commit status: COMMIT_ID is not a 40-hex commit id', { ...log, commit });
         return { outcome: 'skipped', reason: 'invalid-commit' };
       }
-      const status = commitStatusFor(change.state, change.pipeline, found.failedAction);
+      const mode = found.facts.mode;
+      const status = commitStatusFor(change.state, change.pipeline, found.failedAction, { mode, commit });
       if (!status) return { outcome: 'not-needed' };
 
       const secret = await pat;
@@ -183,23 +196,69 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
         count(PIPELINE_EVENTS_METRICS.commitStatusSkipped, project.project);
         return { outcome: 'skipped', reason: 'empty-pat' };
       }
+      const client = new AzureDevOpsClient({
+        baseUrl: settings.azureDevOpsUrl,
+        pat: secret.value,
+        apiVersion: settings.azureDevOpsApiVersion,
+        retry,
+        fetch: deps.fetch,
+        sleep: deps.sleep,
+        random: deps.random,
+        now: deps.now,
+      });
+      redact = (text) => client.redact(text);
+
+      // The repository by GUID (a renamed repository or project keeps it); by name until `berth connect` stored it.
+      const id = await repositoryId;
+      let repository: string;
+      let azureDevOpsProject: string | undefined;
+      if (id.ok && id.value !== undefined) {
+        repository = id.value;
+      } else {
+        repository = project.repository.name;
+        azureDevOpsProject = project.repository.project;
+        logger.warn(
+          id.ok
+            ? 'Posting the commit status by repository name: the webhook secret has no repositoryId yet (run berth connect)'
+            : 'Posting the commit status by repository name: the webhook secret could not be read',
+          {
+            ...log,
+            secretId: project.webhookSecretId,
+            ...(id.ok ? {} : { error: describeError(id.error) }),
+          },
+        );
+      }
 
       const targetUrl = consoleExecutionUrl(change.region, change.pipeline, change.executionId);
-      const result = await postCommitStatus(
-        {
-          url: commitStatusUrl(settings.azureDevOpsUrl, project.repository, commit),
-          pat: secret.value,
-          body: commitStatusBody(status, targetUrl, project.project),
-        },
-        deps,
-        retry,
-        deadline,
-      );
-      const where = { ...log, commit: shortCommit(commit), commitState: status.state };
-      if (!result.ok) return failed(result.reason, result.attempts);
-      logger.info('Posted the commit status to Azure DevOps', { ...where, attempts: result.attempts });
+      const where = {
+        ...log,
+        commit: shortCommit(commit),
+        commitState: status.state,
+        repository,
+        ...(mode ? { mode } : {}),
+      };
+      let attempts: number;
+      try {
+        ({ attempts } = await client.postCommitStatus(
+          {
+            ...(azureDevOpsProject === undefined ? {} : { project: azureDevOpsProject }),
+            repository,
+            commitId: commit,
+          },
+          commitStatusBody(status, targetUrl, project.project),
+          { deadline },
+        ));
+      } catch (err) {
+        if (!(err instanceof AzureDevOpsError)) throw err;
+        const hint =
+          err.kind === 'http' && (err.status === 401 || err.status === 403)
+            ? ` (check the PAT in ${project.patSecretId} and its scopes ${listScopes(PIPELINE_PAT_SCOPES)})`
+            : '';
+        return failed(`${err.describe()}${hint}`, err.attempts);
+      }
+      logger.info('Posted the commit status to Azure DevOps', { ...where, attempts });
       count(PIPELINE_EVENTS_METRICS.commitStatusPosted, project.project);
-      return { outcome: 'posted', attempts: result.attempts };
+      return { outcome: 'posted', attempts };
     } catch (err) {
       return failed(`unexpected error: ${describeError(err)}`);
     }

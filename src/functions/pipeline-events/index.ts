@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -10,7 +11,7 @@ import {
   type PipelineEventsHandler,
   type PipelineEventsResult,
 } from './handler';
-import { createPatProvider } from './pat';
+import { powertoolsSecrets } from './secrets';
 import { parsePipelineEventsSettings } from './settings';
 import { powertoolsCounter } from './telemetry';
 
@@ -26,7 +27,11 @@ const metrics = new Metrics();
 const sdk = { maxAttempts: 3, requestHandler: { connectionTimeout: 2000, requestTimeout: 4000 } };
 const codePipeline = new CodePipelineClient(sdk);
 const sns = new SNSClient(sdk);
-const pats = createPatProvider(new SecretsManagerClient(sdk));
+// PAT and webhook secrets, each value kept 5 minutes across invocations (Powertools Parameters).
+const secrets = powertoolsSecrets(
+  new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient(sdk) }),
+  300,
+);
 
 let handle: PipelineEventsHandler | undefined;
 
@@ -36,7 +41,7 @@ function getHandle(): PipelineEventsHandler {
     settings: parsePipelineEventsSettings(process.env),
     codePipeline,
     sns,
-    pats,
+    secrets,
     logger,
     metrics: powertoolsCounter(metrics),
     fetch: (input, init) => fetch(input, init),

@@ -1,3 +1,4 @@
+import { executionName } from './commit-status';
 import { consoleExecutionUrl } from './console-url';
 import type { PipelineExecutionChange } from './event';
 import type { ExecutionLookup } from './execution';
@@ -16,6 +17,10 @@ export interface FailureNotification {
 export interface FailureNotificationInput {
   /** The Berth project name. */
   readonly project: string;
+  /** The configured branch (executions no longer carry one). */
+  readonly branch: string;
+  /** The configured Azure DevOps repository. */
+  readonly repository?: { readonly project: string; readonly name: string };
   readonly change: PipelineExecutionChange;
   readonly lookup: ExecutionLookup;
 }
@@ -29,13 +34,14 @@ export function toSubject(text: string): string {
   return truncate(ascii, SUBJECT_MAX_LENGTH) || 'Berth: pipeline failed';
 }
 
-export function failureSubject(project: string, stage: string | undefined): string {
-  return toSubject(`Berth: ${project} pipeline failed${stage ? ` at ${oneLine(stage)}` : ''}`);
+export function failureSubject(project: string, stage: string | undefined, mode?: string): string {
+  const what = mode === 'rollback' ? 'rollback' : mode === 'redeploy' ? 'redeploy' : 'pipeline';
+  return toSubject(`Berth: ${project} ${what} failed${stage ? ` at ${oneLine(stage)}` : ''}`);
 }
 
 /** The plain-text failure message: what failed, on which commit, and where to look. */
 export function formatFailureNotification(input: FailureNotificationInput): FailureNotification {
-  const { project, change, lookup } = input;
+  const { project, change, lookup, branch, repository } = input;
   const link = consoleExecutionUrl(change.region, change.pipeline, change.executionId);
   const failed = lookup.failedAction;
   const facts = lookup.facts;
@@ -46,17 +52,23 @@ export function formatFailureNotification(input: FailureNotificationInput): Fail
   else if (facts) commit = 'none (the execution was not started by a push)';
   else commit = unknown;
 
+  const mode = facts?.mode;
+  const special = mode === 'rollback' || mode === 'redeploy';
   const row = (label: string, value: string) => `${`${label}:`.padEnd(12)}${oneLine(value)}`;
+  const headline = special
+    ? `${executionName(change.pipeline, { mode, commit: facts?.commit })} (project ${project}) failed`
+    : `The ${project} pipeline failed`;
   const lines = [
-    `The ${project} pipeline failed${failed ? ` at stage ${oneLine(failed.stage)}` : ''}.`,
+    `${headline}${failed ? ` at stage ${oneLine(failed.stage)}` : ''}.`,
     '',
     row('Project', project),
     row('Pipeline', change.pipeline),
+    ...(special ? [row('Mode', mode)] : []),
     row('Stage', failed?.stage ?? unknown),
     row('Action', failed?.action ?? unknown),
     row('Commit', commit),
-    row('Branch', facts?.branch ?? unknown),
-    ...(facts?.repository ? [row('Repository', facts.repository)] : []),
+    row('Branch', branch),
+    ...(repository ? [row('Repository', `${repository.project}/${repository.name}`)] : []),
     row('Execution', change.executionId),
     row('Time', change.time),
     row('Account', `${change.account} (${change.region})`),
@@ -76,5 +88,5 @@ export function formatFailureNotification(input: FailureNotificationInput): Fail
     lines.push('', 'Some details could not be looked up:', ...problems.map((p) => `- ${p}`));
   }
   lines.push('', 'Open the execution in the AWS console:', link);
-  return { subject: failureSubject(project, failed?.stage), message: lines.join('\n') + '\n' };
+  return { subject: failureSubject(project, failed?.stage, mode), message: lines.join('\n') + '\n' };
 }

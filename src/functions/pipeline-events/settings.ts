@@ -1,36 +1,26 @@
 import { z } from 'zod';
+import { PIPELINE_EVENTS_ENV, type PipelineEventsProjectSettings } from '../../contracts';
+import {
+  AZURE_DEVOPS_API_VERSIONS,
+  DEFAULT_API_VERSION,
+  type AzureDevOpsApiVersion,
+} from '../../shared/azure-devops';
 
 /**
- * The environment contract between the CDK side and the pipeline-events function. The CDK side sets the
- * variables named here (plus `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`); the function
- * validates them once, on its first invocation. This module is pure: the CDK side may import it.
+ * The environment contract between the CDK side and the pipeline-events function: the variable names and the
+ * per-pipeline settings are the contracts' (src/contracts.ts), re-exported here. The CDK side sets them (plus
+ * `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`); the function validates them once, on its first
+ * invocation. This module is pure.
  */
-export const PIPELINE_EVENTS_ENV = {
-  pipelines: 'PIPELINE_EVENTS_PIPELINES',
-  azureDevOpsUrl: 'AZURE_DEVOPS_URL',
-  topicArn: 'ALARM_TOPIC_ARN',
-} as const;
-
-/** What the function knows about one Berth pipeline. */
-export interface PipelineEventsProjectSettings {
-  /** The Berth project name, e.g. `cash-collection` (the `Project` metric dimension and status context name). */
-  readonly project: string;
-  /** The Azure DevOps repository the pipeline builds; commit statuses are posted to it. */
-  readonly repository: {
-    /** The Azure DevOps project. */
-    readonly project: string;
-    /** The repository name (or id). */
-    readonly name: string;
-  };
-  /** Name or ARN of the project's PAT secret; its value is JSON `{"pat": "<token>"}`. */
-  readonly patSecretId: string;
-}
+export { PIPELINE_EVENTS_ENV, type PipelineEventsProjectSettings };
 
 export interface PipelineEventsSettings {
   /** Keyed by pipeline name (`<prefix>-<project>`). Events of other pipelines are ignored. */
   readonly pipelines: Readonly<Record<string, PipelineEventsProjectSettings>>;
   /** Azure DevOps base URL without a trailing slash, e.g. `https://dev.azure.com/my-org`. */
   readonly azureDevOpsUrl: string;
+  /** The REST api-version (`azureDevOps.apiVersion` in berth.yaml); 7.0 when the variable is unset. */
+  readonly azureDevOpsApiVersion: AzureDevOpsApiVersion;
   /** The platform SNS topic failures are published to. */
   readonly topicArn: string;
 }
@@ -38,13 +28,15 @@ export interface PipelineEventsSettings {
 const nonEmpty = (what: string) =>
   z.string({ error: `${what}: a non-empty string` }).min(1, `${what}: a non-empty string`);
 
-const projectSettingsSchema = z.strictObject({
+const projectSettingsSchema = z.object({
   project: nonEmpty('project'),
-  repository: z.strictObject({
+  branch: nonEmpty('branch'),
+  repository: z.object({
     project: nonEmpty('repository.project'),
     name: nonEmpty('repository.name'),
   }),
   patSecretId: nonEmpty('patSecretId'),
+  webhookSecretId: nonEmpty('webhookSecretId'),
 });
 
 const pipelinesSchema = z.record(nonEmpty('pipeline name'), projectSettingsSchema);
@@ -103,17 +95,34 @@ export function parsePipelineEventsSettings(
   if (!topic.success) {
     throw new PipelineEventsSettingsError(`${PIPELINE_EVENTS_ENV.topicArn}: ${describe(topic.error.issues)}`);
   }
-  return { pipelines: pipelines.data, azureDevOpsUrl: url.data, topicArn: topic.data };
+  const rawVersion = env[PIPELINE_EVENTS_ENV.azureDevOpsApiVersion]?.trim();
+  const version = rawVersion === undefined || rawVersion === '' ? DEFAULT_API_VERSION : rawVersion;
+  if (!(AZURE_DEVOPS_API_VERSIONS as readonly string[]).includes(version)) {
+    throw new PipelineEventsSettingsError(
+      `${PIPELINE_EVENTS_ENV.azureDevOpsApiVersion}: one of ${AZURE_DEVOPS_API_VERSIONS.join(', ')}`,
+    );
+  }
+  return {
+    pipelines: pipelines.data,
+    azureDevOpsUrl: url.data,
+    azureDevOpsApiVersion: version as AzureDevOpsApiVersion,
+    topicArn: topic.data,
+  };
 }
 
 /**
  * The environment variables for the given settings (for the CDK side). `topicArn` may be a CDK token:
  * it is passed through as is. Lambda limits all variables together to 4 KB.
  */
-export function pipelineEventsEnvironment(settings: PipelineEventsSettings): Record<string, string> {
+export function pipelineEventsEnvironment(
+  settings: Omit<PipelineEventsSettings, 'azureDevOpsApiVersion'> & {
+    readonly azureDevOpsApiVersion?: string;
+  },
+): Record<string, string> {
   return {
     [PIPELINE_EVENTS_ENV.pipelines]: JSON.stringify(settings.pipelines),
     [PIPELINE_EVENTS_ENV.azureDevOpsUrl]: settings.azureDevOpsUrl.replace(/\/+$/, ''),
+    [PIPELINE_EVENTS_ENV.azureDevOpsApiVersion]: settings.azureDevOpsApiVersion ?? DEFAULT_API_VERSION,
     [PIPELINE_EVENTS_ENV.topicArn]: settings.topicArn,
   };
 }

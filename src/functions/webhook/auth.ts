@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { REPOSITORY_ID_JSON_KEY } from '../../contracts';
 
 /**
  * HTTP Basic authentication for Azure DevOps service hooks (they can send no signature, only basic auth or a
@@ -41,11 +42,19 @@ export function parseBasicAuth(header: string | undefined): BasicCredentials | u
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** The webhook secret's value: the Basic credentials, and the repository GUID once `berth connect` stored it. */
+export interface StoredCredentials extends BasicCredentials {
+  /** Lower-case GUID, from the secret's `repositoryId` (ignored unless it is a GUID). */
+  readonly repositoryId?: string;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
- * The stored secret's value, JSON `{"username": "...", "password": "..."}` with non-empty strings; undefined
- * otherwise. Never reports why in words that could quote the value.
+ * The stored secret's value, JSON `{"username": "...", "password": "...", "repositoryId"?: "<guid>"}` with
+ * non-empty strings; undefined otherwise. Never reports why in words that could quote the value.
  */
-export function parseSecretValue(value: string | undefined): BasicCredentials | undefined {
+export function parseSecretValue(value: string | undefined): StoredCredentials | undefined {
   if (typeof value !== 'string') return undefined;
   let json: unknown;
   try {
@@ -54,11 +63,13 @@ export function parseSecretValue(value: string | undefined): BasicCredentials | 
     return undefined;
   }
   if (typeof json !== 'object' || json === null) return undefined;
-  const { username, password } = json as Record<string, unknown>;
+  const { username, password, [REPOSITORY_ID_JSON_KEY]: repositoryId } = json as Record<string, unknown>;
   if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
     return undefined;
   }
-  return { username, password };
+  return typeof repositoryId === 'string' && GUID.test(repositoryId)
+    ? { username, password, repositoryId: repositoryId.toLowerCase() }
+    : { username, password };
 }
 
 /** Equality whose time depends neither on where the strings differ nor on the attacker-chosen length. */
@@ -75,3 +86,12 @@ export function credentialsMatch(given: BasicCredentials, expected: BasicCredent
   const pass = constantTimeEqual(given.password, expected.password);
   return user && pass;
 }
+
+/**
+ * Credentials no caller can know (random per cold start). A request for a project that does not exist is compared
+ * against them, so that it does the same work and gets the same 401 as wrong credentials for one that does.
+ */
+export const UNKNOWN_PROJECT_CREDENTIALS: BasicCredentials = {
+  username: 'berth-no-such-project',
+  password: randomBytes(24).toString('base64'),
+};

@@ -1,10 +1,11 @@
 import { CodePipelineClient, StartPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { StartRequest } from './decide';
-import type { SecretFetcher } from './secret-cache';
 
 /**
- * The two AWS calls the webhook makes, behind plain functions so the handler's logic is tested without AWS.
+ * The AWS clients the webhook uses (Secrets Manager through Powertools Parameters, DynamoDB for push order,
+ * CodePipeline), and the start call behind a plain function so the handler's logic is tested without AWS.
  * Clients are created once per cold start with short timeouts and one retry: a slow dependency becomes a 503
  * (which Azure DevOps retries) well inside the function's 10 s timeout, together with the handler's deadline.
  */
@@ -27,6 +28,7 @@ export const DEFAULT_TIMEOUTS: ClientTimeouts = {
 export interface AwsClients {
   readonly codePipeline: CodePipelineClient;
   readonly secretsManager: SecretsManagerClient;
+  readonly dynamoDb: DynamoDBClient;
 }
 
 /** Region, credentials and endpoints come from the environment (Lambda sets them; the bench points them at a fake). */
@@ -39,14 +41,10 @@ export function createClients(timeouts: ClientTimeouts = DEFAULT_TIMEOUTS): AwsC
       throwOnRequestTimeout: true,
     },
   };
-  return { codePipeline: new CodePipelineClient(config), secretsManager: new SecretsManagerClient(config) };
-}
-
-/** Reads a secret's string value (undefined for a binary secret). */
-export function secretFetcher(client: SecretsManagerClient): SecretFetcher {
-  return async (secretId, signal) => {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal });
-    return out.SecretString;
+  return {
+    codePipeline: new CodePipelineClient(config),
+    secretsManager: new SecretsManagerClient(config),
+    dynamoDb: new DynamoDBClient(config),
   };
 }
 

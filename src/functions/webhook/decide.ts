@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
-import { PIPELINE_VARIABLES } from '../../config/names';
-import type { PayloadRepository, WebhookEvent } from './parse';
+import { PIPELINE_VARIABLES, type ReleaseMode } from '../../contracts';
+import { TEST_SUBSCRIPTION_ID, type PayloadRepository, type WebhookEvent } from './parse';
 import { shortBranchName, type WebhookProjectSettings } from './settings';
 
-/** What to do with an authenticated, well-formed event: start, ignore (202) or refuse (403). */
+/**
+ * What to do with an authenticated, well-formed event: start the pipeline, or acknowledge it without starting
+ * anything. Never a refusal: Azure DevOps puts a subscription on probation for any answer but 2xx, 408, 502, 503
+ * and 504, and then drops new events, so every event deliberately ignored gets a 2xx with its reason.
+ */
 
 export interface StartRequest {
   readonly pipelineName: string;
@@ -11,69 +15,59 @@ export interface StartRequest {
   readonly variables: readonly { readonly name: string; readonly value: string }[];
   /** The commit the execution is pinned to (also in `variables`). */
   readonly commit: string;
-  /** Short branch name (also in `variables`). */
+  /** The configured branch, short form (the push-order key; Checkout takes it from the configuration). */
   readonly branch: string;
+  /** The push's `resource.pushId`, when it had one. */
+  readonly pushId?: number;
 }
 
 export type Decision =
   | { readonly action: 'start'; readonly request: StartRequest }
-  | { readonly action: 'ignore'; readonly reason: string; readonly branch?: string }
-  | { readonly action: 'forbid'; readonly reason: string };
+  | { readonly action: 'ignore'; readonly reason: string; readonly branch?: string };
 
 const DELETED = /^0{40}$/;
+/** The webhook only ever releases. */
+const RELEASE: ReleaseMode = 'release';
 
 /**
- * The `clientRequestToken` for starting `service`'s pipeline on `commit`: hex sha256 of `service:commit`
- * (64 characters of [0-9a-f], within CodePipeline's `^[a-zA-Z0-9-]+$`, 1..128).
+ * The `clientRequestToken` for starting `service`'s pipeline on `commit` for push `pushId`: hex sha256 of
+ * `service:commit:pushId` (or `service:commit` for a push without a pushId); 64 characters of [0-9a-f], within
+ * CodePipeline's `^[a-zA-Z0-9-]+$`, 1..128.
  *
- * Derived from the commit rather than the event id on purpose: completing a pull request sends both a
- * `git.pullrequest.merged` and a `git.push` event (different ids) for the same merge commit, and Azure DevOps
- * redelivers an event after a 503 or a timeout. CodePipeline treats a repeated token as the same request,
- * so all of these start at most one execution of that commit. (The flip side: pushing a branch back to a
- * commit that was already built, within CodePipeline's idempotency window, does not start it again; run
- * the pipeline by hand for such a rollback.)
+ * Azure DevOps redelivers a notification after a 503 or a timeout with the same body, so a redelivery carries the
+ * same token and CodePipeline starts at most one execution for it. A later push of a commit that was released
+ * before (the branch reset back to it) is another push with another pushId, so it releases that commit again.
  */
-export function clientRequestToken(service: string, commit: string): string {
-  return createHash('sha256').update(`${service}:${commit}`, 'utf8').digest('hex');
+export function clientRequestToken(service: string, commit: string, pushId?: number): string {
+  const key = pushId === undefined ? `${service}:${commit}` : `${service}:${commit}:${pushId}`;
+  return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 function sameName(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-/** Azure DevOps names are case-insensitive; a configured repository id must match the payload's (a GUID). */
-export function repositoryMatches(payload: PayloadRepository, settings: WebhookProjectSettings): boolean {
-  const want = settings.repository;
-  if (!sameName(payload.name, want.name) || !sameName(payload.projectName, want.project)) return false;
-  if (want.id !== undefined && (payload.id === undefined || !sameName(payload.id, want.id))) return false;
-  return true;
+/**
+ * Whether the payload's repository is the project's: by GUID when one is known (the config's `repository.id`, else
+ * the `repositoryId` that `berth connect` stored in the webhook secret), which keeps matching after the repository
+ * or its Azure DevOps project is renamed; otherwise by project and repository name, case-insensitively.
+ */
+export function repositoryMatches(
+  payload: PayloadRepository,
+  settings: WebhookProjectSettings,
+  storedRepositoryId?: string,
+): boolean {
+  const id = settings.repository.id ?? storedRepositoryId;
+  if (id !== undefined && payload.id !== undefined) return sameName(payload.id, id);
+  return (
+    sameName(payload.name, settings.repository.name) &&
+    sameName(payload.projectName, settings.repository.project)
+  );
 }
 
 /** Branch refs compare case-insensitively too: Azure Repos does not allow two branches differing in case. */
 function isConfiguredBranch(ref: string, settings: WebhookProjectSettings): boolean {
   return sameName(ref, `refs/heads/${settings.branch}`);
-}
-
-function start(
-  service: string,
-  settings: WebhookProjectSettings,
-  commit: string,
-  repository: string,
-): Decision {
-  return {
-    action: 'start',
-    request: {
-      pipelineName: settings.pipelineName,
-      clientRequestToken: clientRequestToken(service, commit),
-      variables: [
-        { name: PIPELINE_VARIABLES.commit, value: commit },
-        { name: PIPELINE_VARIABLES.branch, value: settings.branch },
-        { name: PIPELINE_VARIABLES.repository, value: repository },
-      ],
-      commit,
-      branch: settings.branch,
-    },
-  };
 }
 
 /** Shortens sender-provided text quoted in a reason. */
@@ -82,46 +76,63 @@ function quote(value: string): string {
 }
 
 /** Decides what an event means for `service`, configured by `settings`. Pure. */
-export function decide(service: string, settings: WebhookProjectSettings, event: WebhookEvent): Decision {
-  if (event.kind === 'other') {
-    return { action: 'ignore', reason: `event type ${quote(event.eventType)} is not handled` };
-  }
-  if (!repositoryMatches(event.repository, settings)) {
-    return { action: 'forbid', reason: `repository is not the one configured for service ${quote(service)}` };
-  }
-  if (event.kind === 'push') {
-    const ref = event.refUpdates.find((u) => isConfiguredBranch(u.name, settings));
-    if (ref === undefined) {
-      const pushed = event.refUpdates.map((u) => shortBranchName(u.name));
+export function decide(
+  service: string,
+  settings: WebhookProjectSettings,
+  event: WebhookEvent,
+  storedRepositoryId?: string,
+): Decision {
+  switch (event.kind) {
+    case 'test':
       return {
         action: 'ignore',
-        reason: `push does not update branch ${quote(settings.branch)}`,
-        ...(pushed.length === 1 ? { branch: pushed[0] } : {}),
+        reason: `test delivery from Azure DevOps (subscriptionId ${TEST_SUBSCRIPTION_ID}): the credentials work; nothing was started`,
       };
-    }
-    if (DELETED.test(ref.newObjectId)) {
+    case 'merged':
       return {
         action: 'ignore',
-        reason: `branch ${quote(settings.branch)} was deleted`,
-        branch: settings.branch,
+        reason: `${event.eventType} does not start a release: the push of the merge commit releases it`,
       };
-    }
-    return start(service, settings, ref.newObjectId, event.repository.name);
+    case 'other':
+      return { action: 'ignore', reason: `event type ${quote(event.eventType)} is not handled` };
+    case 'push':
+      break;
   }
-  // git.pullrequest.merged
-  if (!isConfiguredBranch(event.targetRefName, settings)) {
+  if (!repositoryMatches(event.repository, settings, storedRepositoryId)) {
     return {
       action: 'ignore',
-      reason: `pull request does not target branch ${quote(settings.branch)}`,
-      branch: shortBranchName(event.targetRefName),
+      reason: `repository ${quote(event.repository.name)} is not the repository of project ${quote(service)}`,
     };
   }
-  if (event.status !== 'completed' || event.mergeCommit === undefined) {
+  const ref = event.refUpdates.find((u) => isConfiguredBranch(u.name, settings));
+  if (ref === undefined) {
+    const pushed = event.refUpdates.map((u) => shortBranchName(u.name));
     return {
       action: 'ignore',
-      reason: `pull request is ${quote(event.status)}, not completed`,
+      reason: `push does not update branch ${quote(settings.branch)}`,
+      ...(pushed.length === 1 ? { branch: pushed[0] } : {}),
+    };
+  }
+  if (DELETED.test(ref.newObjectId)) {
+    return {
+      action: 'ignore',
+      reason: `branch ${quote(settings.branch)} was deleted`,
       branch: settings.branch,
     };
   }
-  return start(service, settings, event.mergeCommit, event.repository.name);
+  const commit = ref.newObjectId;
+  return {
+    action: 'start',
+    request: {
+      pipelineName: settings.pipelineName,
+      clientRequestToken: clientRequestToken(service, commit, event.pushId),
+      variables: [
+        { name: PIPELINE_VARIABLES.commit, value: commit },
+        { name: PIPELINE_VARIABLES.mode, value: RELEASE },
+      ],
+      commit,
+      branch: settings.branch,
+      ...(event.pushId === undefined ? {} : { pushId: event.pushId }),
+    },
+  };
 }

@@ -1,24 +1,45 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { headerValue, parseBasicAuth } from './auth';
+import { credentialsMatch, headerValue, parseBasicAuth, UNKNOWN_PROJECT_CREDENTIALS } from './auth';
 import { describeAwsError, type PipelineStarter } from './aws';
+import type { WebhookCredentials } from './credentials';
 import { decide } from './decide';
 import { WEBHOOK_METRICS } from './metrics';
 import { decodeBody, MAX_BODY_BYTES, parseWebhookBody, serviceFromPath } from './parse';
+import type { PushOrder } from './push-order';
 import { STATUS_CODES, toResponse, type Answer } from './responses';
-import type { SecretCache } from './secret-cache';
 import type { SettingsResult } from './settings';
 
 /**
- * The request flow around the pure parts: settings -> service (404) -> credentials (401) -> size (413) ->
- * payload (400) -> decision (202 ignored / 403) -> StartPipelineExecution (202 started). Nothing is thrown
- * out of it: any error becomes a 503, which Azure DevOps retries. One log line and one metric per request.
+ * The request flow around the pure parts: settings (503) -> project in the path (404 when the path names none) ->
+ * credentials (401) -> size (413) -> payload (400) -> decision (2xx ignored, with the reason) -> push order
+ * (2xx ignored when an older push) -> StartPipelineExecution (202 started). Nothing is thrown out of it: any error
+ * becomes a 503. One log line and one metric per request.
+ *
+ * What Azure DevOps does with the answers (test/fixtures and the service hooks troubleshooting page):
+ * - 2xx: delivered. Every authenticated, well-formed delivery gets one, started or not: events for another
+ *   repository or branch, branch deletions, other event types, `git.pullrequest.merged`, the "Test" delivery and
+ *   pushes older than the one already released are acknowledged with the reason in the body.
+ * - 401, 400, 413, 404 (and any other failure but 408/502/503/504): the subscription goes on probation, and new
+ *   events are dropped while it is; answered only where the caller really is wrong.
+ * - 503 (our problems: settings, Secrets Manager, DynamoDB, CodePipeline): Azure DevOps resends the same
+ *   notification up to 8 times with backoff, over about 3 minutes. Its documentation counts 503 among the transient
+ *   answers and names only the other failures as putting a subscription on probation; it does not say what a
+ *   notification that exhausts its retries counts as. During an outage longer than those ~3 minutes, a push's
+ *   delivery is dropped after its last retry: nothing releases that commit. When the outage is over, the operator
+ *   re-runs the pipeline for it (CodePipeline "Release change" with the variables COMMIT_ID=<sha> and
+ *   RELEASE_MODE=release), or the next push releases the branch's newer head.
+ *
+ * Callers without valid credentials learn nothing about which projects exist: a project that is not configured
+ * gets exactly the 401 (status, headers, body) that wrong credentials for a configured one get, after a comparison
+ * against dummy credentials of the same cost.
  */
 
 export interface WebhookDeps {
   readonly settings: SettingsResult;
-  readonly secrets: SecretCache;
+  readonly credentials: WebhookCredentials;
+  readonly pushOrder: PushOrder;
   readonly startPipeline: PipelineStarter;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -38,14 +59,19 @@ export type WebhookHandler = (
 /** The fields of the request's one log line; never headers, credentials, secrets or the body. */
 interface RequestLog {
   project?: string;
+  /** True when the path named a project that is not configured (answered like wrong credentials). */
+  unknownProject?: boolean;
   eventId?: string;
   eventType?: string;
-  /** The payload's repository name (a 403 says which repository knocked). */
+  /** The payload's repository name and id (an ignored repository says which one knocked). */
   repository?: string;
+  repositoryId?: string;
   commit?: string;
   branch?: string;
+  pushId?: number;
+  lastPushId?: number;
   executionId?: string;
-  dependency?: 'secretsmanager' | 'codepipeline';
+  dependency?: 'secretsmanager' | 'dynamodb' | 'codepipeline';
   errorName?: string;
   throttled?: boolean;
   bodyBytes?: number;
@@ -58,6 +84,8 @@ interface Result {
 
 const DEFAULT_DEADLINE_MS = 8000;
 const MAX_LOGGED_TEXT = 200;
+const BASIC_REQUIRED: Answer = { outcome: 'unauthorized', reason: 'basic authentication required' };
+const INVALID_CREDENTIALS: Answer = { outcome: 'unauthorized', reason: 'invalid credentials' };
 
 function clip(value: string): string {
   return value.length > MAX_LOGGED_TEXT ? `${value.slice(0, MAX_LOGGED_TEXT)}...` : value;
@@ -96,23 +124,27 @@ async function handleRequest(
     };
   }
   const service = serviceFromPath(event.pathParameters, event.rawPath);
-  if (service === undefined) return { answer: { outcome: 'notFound', reason: 'no service in the path' } };
+  if (service === undefined) return { answer: { outcome: 'notFound', reason: 'no project in the path' } };
   log.project = clip(service);
   const project = deps.settings.projects.get(service);
-  if (project === undefined) {
-    return { answer: { outcome: 'notFound', reason: 'no webhook for this service' } };
-  }
 
   const given = parseBasicAuth(headerValue(event.headers, 'authorization'));
   if (given === undefined) {
-    return { answer: { outcome: 'unauthorized', reason: 'basic authentication required' } };
+    if (project === undefined) log.unknownProject = true;
+    return { answer: BASIC_REQUIRED };
+  }
+  if (project === undefined) {
+    // The same work and the same answer as wrong credentials for a configured project.
+    credentialsMatch(given, UNKNOWN_PROJECT_CREDENTIALS);
+    log.unknownProject = true;
+    return { answer: INVALID_CREDENTIALS };
   }
 
   const { signal, dispose } = deadline(deps, context);
   try {
-    let authenticated: boolean;
+    let verified: Awaited<ReturnType<WebhookCredentials['verify']>>;
     try {
-      authenticated = await deps.secrets.verify(project.secretId, given, signal);
+      verified = await deps.credentials.verify(project.secretId, given, signal);
     } catch (error) {
       Object.assign(
         log,
@@ -124,7 +156,7 @@ async function handleRequest(
         error,
       };
     }
-    if (!authenticated) return { answer: { outcome: 'unauthorized', reason: 'invalid credentials' } };
+    if (!verified.ok) return { answer: INVALID_CREDENTIALS };
 
     const body = decodeBody(event.body, event.isBase64Encoded);
     if (!body.ok) {
@@ -145,9 +177,12 @@ async function handleRequest(
       };
     }
 
-    if (parsed.event.kind !== 'other') log.repository = clip(parsed.event.repository.name);
-    const decision = decide(service, project, parsed.event);
-    if (decision.action === 'forbid') return { answer: { outcome: 'forbidden', reason: decision.reason } };
+    if (parsed.event.kind === 'push') {
+      log.repository = clip(parsed.event.repository.name);
+      if (parsed.event.repository.id !== undefined) log.repositoryId = clip(parsed.event.repository.id);
+      if (parsed.event.pushId !== undefined) log.pushId = parsed.event.pushId;
+    }
+    const decision = decide(service, project, parsed.event, verified.stored.repositoryId);
     if (decision.action === 'ignore') {
       if (decision.branch !== undefined) log.branch = clip(decision.branch);
       return { answer: { outcome: 'ignored', reason: decision.reason } };
@@ -155,6 +190,33 @@ async function handleRequest(
     const { request } = decision;
     log.commit = request.commit;
     log.branch = request.branch;
+
+    if (request.pushId !== undefined) {
+      let claim: Awaited<ReturnType<PushOrder>>;
+      try {
+        claim = await deps.pushOrder(
+          { project: service, branch: request.branch, pushId: request.pushId, commit: request.commit },
+          signal,
+        );
+      } catch (error) {
+        Object.assign(log, { dependency: 'dynamodb' }, describeAwsError(error));
+        return {
+          answer: { outcome: 'retryable', reason: 'push order could not be checked; retry later' },
+          error,
+        };
+      }
+      if (!claim.claimed) {
+        if (claim.lastPushId !== undefined) log.lastPushId = claim.lastPushId;
+        const newer = claim.lastPushId === undefined ? 'a newer push' : `push ${claim.lastPushId}`;
+        return {
+          answer: {
+            outcome: 'ignored',
+            reason: `push ${request.pushId} is older than ${newer} already released on branch ${JSON.stringify(request.branch)}`,
+          },
+        };
+      }
+    }
+
     try {
       log.executionId = await deps.startPipeline(request, signal);
     } catch (error) {

@@ -10,7 +10,6 @@ export const PUSH_EVENT = 'git.push';
 export const PR_MERGED_EVENT = 'git.pullrequest.merged';
 
 const COMMIT_ID = /^[0-9a-fA-F]{40}$/;
-const NO_COMMIT = /^0{40}$/;
 /** At most this many field problems are named in a 400, so a huge broken body cannot make a huge answer. */
 const MAX_PROBLEMS = 10;
 
@@ -73,6 +72,9 @@ export interface RefUpdate {
   readonly newObjectId: string;
 }
 
+/** The subscription id of the "Test" button's delivery in Project settings > Service hooks. */
+export const TEST_SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000000';
+
 export type WebhookEvent =
   | {
       readonly kind: 'push';
@@ -80,17 +82,16 @@ export type WebhookEvent =
       readonly eventType: typeof PUSH_EVENT;
       readonly repository: PayloadRepository;
       readonly refUpdates: readonly RefUpdate[];
+      /** `resource.pushId`: Azure DevOps numbers a repository's pushes in order. Absent or unreadable: undefined. */
+      readonly pushId?: number;
     }
   | {
-      readonly kind: 'merged';
+      /** The "Test" delivery: Microsoft's sample payload, sent with an all-zero subscription id. */
+      readonly kind: 'test';
       readonly id?: string;
-      readonly eventType: typeof PR_MERGED_EVENT;
-      readonly repository: PayloadRepository;
-      readonly targetRefName: string;
-      readonly status: string;
-      /** `resource.lastMergeCommit.commitId`, lower-case; read (and required) only when status is `completed`. */
-      readonly mergeCommit?: string;
+      readonly eventType?: string;
     }
+  | { readonly kind: 'merged'; readonly id?: string; readonly eventType: typeof PR_MERGED_EVENT }
   | { readonly kind: 'other'; readonly id?: string; readonly eventType: string };
 
 export type ParseResult =
@@ -126,10 +127,10 @@ class FieldReader {
     return undefined;
   }
 
-  /** A 40-hex commit id; all zeros (git's "no commit") only where `zeroAllowed` (a deleted ref). */
+  /** A 40-hex commit id, lower-cased; all zeros is git's "no commit" (a deleted ref). */
   commit(parent: Json | undefined, key: string, path: string, zeroAllowed: boolean): string | undefined {
     const v = parent?.[key];
-    if (typeof v === 'string' && COMMIT_ID.test(v) && (zeroAllowed || !NO_COMMIT.test(v)))
+    if (typeof v === 'string' && COMMIT_ID.test(v) && (zeroAllowed || !/^0{40}$/.test(v)))
       return v.toLowerCase();
     if (parent !== undefined) this.problems.push(`${path} (a 40-hex commit id)`);
     return undefined;
@@ -147,10 +148,18 @@ class FieldReader {
   }
 }
 
+/** `resource.pushId`, a non-negative integer (a numeric string is tolerated); anything else is ignored. */
+function pushIdOf(resource: Json | undefined): number | undefined {
+  const v = resource?.pushId;
+  const n = typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
 /**
- * Parses a service-hook payload. Unsupported event types need only `eventType` (they are ignored, whatever
- * else they hold); `git.push` and `git.pullrequest.merged` need the fields their decision reads, and every
- * missing or mistyped one is named.
+ * Parses a service-hook payload. The "Test" delivery (all-zero `subscriptionId`) and unsupported event types need
+ * nothing more (they are acknowledged, whatever else they hold); `git.pullrequest.merged` is acknowledged too (the
+ * push of its merge commit is what releases); `git.push` needs the fields its decision reads, and every missing or
+ * mistyped one is named.
  */
 export function parseWebhookBody(text: string): ParseResult {
   let json: unknown;
@@ -163,60 +172,45 @@ export function parseWebhookBody(text: string): ParseResult {
   if (!isObject(json)) return { ok: false, problems: ['body (a JSON object)'] };
   const r = new FieldReader();
   const id = typeof json.id === 'string' && json.id !== '' ? json.id : undefined;
+  if (json.subscriptionId === TEST_SUBSCRIPTION_ID) {
+    const eventType =
+      typeof json.eventType === 'string' && json.eventType !== '' ? json.eventType : undefined;
+    return { ok: true, event: { kind: 'test', id, ...(eventType === undefined ? {} : { eventType }) } };
+  }
   const eventType = r.string(json, 'eventType', 'eventType');
   if (eventType === undefined) return fail(r, id, undefined);
-  if (eventType !== PUSH_EVENT && eventType !== PR_MERGED_EVENT) {
-    return { ok: true, event: { kind: 'other', id, eventType } };
-  }
+  if (eventType === PR_MERGED_EVENT) return { ok: true, event: { kind: 'merged', id, eventType } };
+  if (eventType !== PUSH_EVENT) return { ok: true, event: { kind: 'other', id, eventType } };
+
   const resource = r.object(json, 'resource', 'resource');
   const repository = r.repository(resource);
-
-  if (eventType === PUSH_EVENT) {
-    const raw = resource?.refUpdates;
-    const refUpdates: RefUpdate[] = [];
-    if (resource !== undefined && (!Array.isArray(raw) || raw.length === 0)) {
-      r.problems.push('resource.refUpdates (a non-empty array)');
-    } else if (Array.isArray(raw)) {
-      raw.forEach((item: unknown, i) => {
-        const path = `resource.refUpdates[${i}]`;
-        if (!isObject(item)) {
-          r.problems.push(`${path} (an object)`);
-          return;
-        }
-        const name = r.string(item, 'name', `${path}.name`);
-        const newObjectId = r.commit(item, 'newObjectId', `${path}.newObjectId`, true);
-        if (name !== undefined && newObjectId !== undefined) refUpdates.push({ name, newObjectId });
-      });
-    }
-    if (r.problems.length > 0 || repository === undefined) return fail(r, id, eventType);
-    return { ok: true, event: { kind: 'push', id, eventType, repository, refUpdates } };
+  const raw = resource?.refUpdates;
+  const refUpdates: RefUpdate[] = [];
+  if (resource !== undefined && (!Array.isArray(raw) || raw.length === 0)) {
+    r.problems.push('resource.refUpdates (a non-empty array)');
+  } else if (Array.isArray(raw)) {
+    raw.forEach((item: unknown, i) => {
+      const path = `resource.refUpdates[${i}]`;
+      if (!isObject(item)) {
+        r.problems.push(`${path} (an object)`);
+        return;
+      }
+      const name = r.string(item, 'name', `${path}.name`);
+      const newObjectId = r.commit(item, 'newObjectId', `${path}.newObjectId`, true);
+      if (name !== undefined && newObjectId !== undefined) refUpdates.push({ name, newObjectId });
+    });
   }
-
-  const targetRefName = r.string(resource, 'targetRefName', 'resource.targetRefName');
-  const status = r.string(resource, 'status', 'resource.status');
-  let mergeCommit: string | undefined;
-  if (status === 'completed') {
-    const last = r.object(resource, 'lastMergeCommit', 'resource.lastMergeCommit');
-    mergeCommit = r.commit(last, 'commitId', 'resource.lastMergeCommit.commitId', false);
-  }
-  if (
-    r.problems.length > 0 ||
-    repository === undefined ||
-    targetRefName === undefined ||
-    status === undefined
-  ) {
-    return fail(r, id, eventType);
-  }
+  if (r.problems.length > 0 || repository === undefined) return fail(r, id, eventType);
+  const pushId = pushIdOf(resource);
   return {
     ok: true,
     event: {
-      kind: 'merged',
+      kind: 'push',
       id,
       eventType,
       repository,
-      targetRefName,
-      status,
-      ...(mergeCommit === undefined ? {} : { mergeCommit }),
+      refUpdates,
+      ...(pushId === undefined ? {} : { pushId }),
     },
   };
 }

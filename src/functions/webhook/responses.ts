@@ -2,8 +2,13 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AUTH_REALM } from './auth';
 import type { WebhookOutcome } from './metrics';
 
-/** HTTP answers. Azure DevOps retries 408/502/503/504, puts the subscription on probation for other failures
- * and disables it on 410: so 2xx for ignored events, 503 for our problems, 4xx only where the caller is wrong. */
+/**
+ * HTTP answers. Azure DevOps retries 408/502/503/504, puts the subscription on probation for any other failure
+ * (and then drops new events) and disables it on 410: so 2xx for every authenticated, well-formed delivery (started
+ * or deliberately ignored, with the reason), 503 for our problems, 4xx only where the caller is wrong (bad
+ * credentials, malformed body, body too large, no project in the path). `forbidden` (403) is no longer answered:
+ * a delivery for another repository is ignored with a 2xx.
+ */
 
 export const STATUS_CODES: Readonly<Record<WebhookOutcome, number>> = {
   started: 202,

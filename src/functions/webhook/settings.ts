@@ -1,28 +1,26 @@
 import * as z from 'zod/mini';
+import {
+  WEBHOOK_PROJECTS_ENV,
+  WEBHOOK_STATE_TABLE_ENV,
+  type WebhookProjectSettings,
+  type WebhookProjects,
+} from '../../contracts';
 
 /**
  * What the webhook knows about each project, passed by the CDK side as JSON in one environment variable and
- * validated once per cold start. zod/mini keeps the bundle small; the shape is the contract with src/edge.
+ * validated once per cold start, and the name of its push-order table. zod/mini keeps the bundle small; the names
+ * and the shape are the contracts' (src/contracts.ts), re-exported here for the function's own modules.
  */
 
-export const WEBHOOK_PROJECTS_ENV = 'WEBHOOK_PROJECTS';
-
-export interface WebhookProjectSettings {
-  /** The project's CodePipeline (V2) name. */
-  readonly pipelineName: string;
-  /** Name or ARN of the secret holding `{"username": "...", "password": "..."}` for Basic auth. */
-  readonly secretId: string;
-  /** The Azure DevOps repository pushes must come from; names compare case-insensitively, the id as a GUID. */
-  readonly repository: { readonly project: string; readonly name: string; readonly id?: string };
-  /** The branch that starts the pipeline, short form (`main`); a `refs/heads/` prefix is tolerated. */
-  readonly branch: string;
-}
-
-/** The env var's value: service (= project name, the `{service}` path parameter) -> settings. */
-export type WebhookProjects = Readonly<Record<string, WebhookProjectSettings>>;
+export { WEBHOOK_PROJECTS_ENV, WEBHOOK_STATE_TABLE_ENV, type WebhookProjectSettings, type WebhookProjects };
 
 export type SettingsResult =
-  | { readonly ok: true; readonly projects: ReadonlyMap<string, WebhookProjectSettings> }
+  | {
+      readonly ok: true;
+      readonly projects: ReadonlyMap<string, WebhookProjectSettings>;
+      /** The DynamoDB table of the highest push started per project and branch. */
+      readonly stateTable?: string;
+    }
   | { readonly ok: false; readonly error: string };
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
@@ -45,6 +43,9 @@ const projectSchema = z.object({
 
 const projectsSchema = z.record(z.string().check(z.minLength(1)), projectSchema);
 
+/** DynamoDB table names: 3 to 255 of [a-zA-Z0-9_.-]. */
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
 const BRANCH_PREFIX = 'refs/heads/';
 
 /** The short branch name: `refs/heads/main` -> `main`. */
@@ -53,7 +54,7 @@ export function shortBranchName(ref: string): string {
 }
 
 /**
- * Parses and validates the env var's value. Never throws: a missing or malformed value is returned as an
+ * Parses and validates the projects variable's value. Never throws: a missing or malformed value is returned as an
  * error the handler logs and answers with 503 (Azure DevOps retries 503, so a fixed deploy catches up).
  */
 export function loadSettings(raw: string | undefined): SettingsResult {
@@ -90,4 +91,18 @@ export function loadSettings(raw: string | undefined): SettingsResult {
     });
   }
   return { ok: true, projects };
+}
+
+/** The function's whole environment: the projects and the push-order table, both required. */
+export function loadWebhookEnvironment(env: Readonly<Record<string, string | undefined>>): SettingsResult {
+  const settings = loadSettings(env[WEBHOOK_PROJECTS_ENV]);
+  if (!settings.ok) return settings;
+  const table = env[WEBHOOK_STATE_TABLE_ENV]?.trim();
+  if (table === undefined || table === '') {
+    return { ok: false, error: `${WEBHOOK_STATE_TABLE_ENV} is not set` };
+  }
+  if (!TABLE_NAME.test(table)) {
+    return { ok: false, error: `${WEBHOOK_STATE_TABLE_ENV} is not a DynamoDB table name` };
+  }
+  return { ...settings, stateTable: table };
 }

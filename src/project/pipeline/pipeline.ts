@@ -187,7 +187,7 @@ export class DeliveryPipeline extends Construct {
 
     this.checkout = project(
       'Checkout',
-      checkoutBuildSpec(),
+      checkoutBuildSpec({ projectName: props.projectName }),
       {
         buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
         computeType: codebuild.ComputeType.SMALL,

@@ -1,3 +1,4 @@
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import {
   CodePipelineClient,
   GetPipelineExecutionCommand,
@@ -6,15 +7,18 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PipelineEventsMetricName } from '../../../src/contracts';
 import {
   createPipelineEventsHandler,
   type PipelineEventsDeps,
 } from '../../../src/functions/pipeline-events/handler';
-import type { PipelineEventsMetricName } from '../../../src/functions/pipeline-events/metrics';
-import { createPatProvider } from '../../../src/functions/pipeline-events/pat';
+import { powertoolsSecrets } from '../../../src/functions/pipeline-events/secrets';
+import type { PipelineEventsSettings } from '../../../src/functions/pipeline-events/settings';
 import type { Log } from '../../../src/functions/pipeline-events/telemetry';
+import { FakeAzureDevOps } from '../../support/fake-azure-devops';
 import {
+  ADO_WORLD,
   COMMIT,
   CONSOLE_LINK,
   EXECUTION_ID,
@@ -22,18 +26,21 @@ import {
   PAT_SECRET_ID,
   PIPELINE,
   pipelineExecution,
+  REPO_ID,
   scanFailedActions,
+  secretValues,
   settingsFor,
   stateChange,
   TOPIC_ARN,
+  WEBHOOK_SECRET_ID,
 } from './fixtures';
-import { FakeAzureDevOps } from './fake-azure-devops';
 
-const ado = new FakeAzureDevOps();
+let ado: FakeAzureDevOps;
 const codePipeline = mockClient(CodePipelineClient);
 const secrets = mockClient(SecretsManagerClient);
 const sns = mockClient(SNSClient);
-const STATUS_PATH = `/my-org/Finance/_apis/git/repositories/cash-collection/commits/${COMMIT}/statuses`;
+/** By GUID: no project segment (a renamed Azure DevOps project does not matter). */
+const STATUS_PATH = `/_apis/git/repositories/${REPO_ID}/commits/${COMMIT}/statuses`;
 const AUTHORIZATION = `Basic ${Buffer.from(`:${PAT}`).toString('base64')}`;
 
 interface LogLine {
@@ -42,8 +49,21 @@ interface LogLine {
   readonly attributes: Record<string, unknown>[];
 }
 
+/** Secrets Manager answers from these values (by SecretId), counting reads. */
+function useSecrets(values: Record<string, string>): void {
+  secrets.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => {
+    const value = values[input.SecretId];
+    if (value === undefined) {
+      throw Object.assign(new Error("Secrets Manager can't find the specified secret."), {
+        name: 'ResourceNotFoundException',
+      });
+    }
+    return { SecretString: value };
+  });
+}
+
 /** One test's world: recorded logs, metrics and sleeps around a handler wired to the fakes. */
-function world(overrides: Partial<PipelineEventsDeps> = {}) {
+function world(overrides: Partial<PipelineEventsDeps> & { settings?: PipelineEventsSettings } = {}) {
   const logs: LogLine[] = [];
   const counts: [PipelineEventsMetricName, string][] = [];
   const sleeps: number[] = [];
@@ -53,10 +73,12 @@ function world(overrides: Partial<PipelineEventsDeps> = {}) {
       logs.push({ level, message, attributes });
   const logger: Log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   const handle = createPipelineEventsHandler({
-    settings: settingsFor(ado.baseUrl()),
+    settings: settingsFor(ado.baseUrl),
     codePipeline: new CodePipelineClient({ region: 'eu-west-1' }),
     sns: new SNSClient({ region: 'eu-west-1' }),
-    pats: createPatProvider(new SecretsManagerClient({ region: 'eu-west-1' })),
+    secrets: powertoolsSecrets(
+      new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ region: 'eu-west-1' }) }),
+    ),
     logger,
     metrics: { count: (name, project) => counts.push([name, project]) },
     fetch: (input, init) => fetch(input, init),
@@ -73,20 +95,24 @@ function world(overrides: Partial<PipelineEventsDeps> = {}) {
   return { handle, logs, counts, sleeps, logText, levels };
 }
 
-const postedBodies = () => ado.requests.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+const postedBodies = () => ado.requests.map((r) => r.body as Record<string, unknown>);
 
-beforeAll(() => ado.start());
-afterAll(() => ado.stop());
+beforeAll(async () => {
+  ado = await FakeAzureDevOps.start(ADO_WORLD);
+});
+afterAll(() => ado.close());
 beforeEach(() => {
   ado.reset();
+  ado.flavor = 'services';
   codePipeline.reset();
   secrets.reset();
   sns.reset();
   codePipeline.on(GetPipelineExecutionCommand).resolves(pipelineExecution());
   codePipeline.on(ListActionExecutionsCommand).resolves(scanFailedActions());
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ pat: PAT }) });
+  useSecrets(secretValues());
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });
+afterEach(() => vi.useRealTimers());
 
 describe('commit status per execution state', () => {
   it('given an execution started by the webhook, when STARTED arrives, then a pending status is posted on the pinned commit', async () => {
@@ -103,15 +129,22 @@ describe('commit status per execution state', () => {
     const [req] = ado.requests;
     expect(req.method).toBe('POST');
     expect(req.path).toBe(STATUS_PATH);
-    expect(req.query.get('api-version')).toBe('7.1');
+    expect(req.query['api-version']).toBe('7.0');
     expect(req.headers.authorization).toBe(AUTHORIZATION);
-    expect(JSON.parse(req.body)).toEqual({
+    expect(req.headers['x-tfs-fedauthredirect']).toBe('Suppress');
+    expect(req.body).toEqual({
       state: 'pending',
       description: 'Pipeline berth-cash-collection is building and deploying this commit',
       targetUrl: CONSOLE_LINK,
       context: { name: 'cash-collection', genre: 'berth' },
     });
-    expect(secrets.commandCalls(GetSecretValueCommand)[0].args[0].input).toEqual({ SecretId: PAT_SECRET_ID });
+    expect(
+      secrets
+        .commandCalls(GetSecretValueCommand)
+        .map((c) => c.args[0].input.SecretId)
+        .sort(),
+    ).toEqual([PAT_SECRET_ID, WEBHOOK_SECRET_ID].sort());
+    expect(ado.statuses).toMatchObject([{ repositoryId: REPO_ID, commitId: COMMIT }]);
     expect(codePipeline.commandCalls(ListActionExecutionsCommand)).toHaveLength(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
     expect(w.counts).toEqual([['CommitStatusPosted', 'cash-collection']]);
@@ -222,7 +255,7 @@ describe('commit status per execution state', () => {
   });
 
   it('given the PAT secret still holds an empty pat, when STARTED arrives, then no HTTP request is made and CommitStatusSkipped is counted', async () => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"pat":""}' });
+    useSecrets(secretValues({ pat: '' }));
     const w = world();
 
     const result = await w.handle(stateChange('STARTED'));
@@ -234,7 +267,11 @@ describe('commit status per execution state', () => {
   });
 
   it('given the PAT secret cannot be read, when STARTED arrives, then no request is made, the failure is counted and the handler resolves', async () => {
-    secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+    secrets.on(GetSecretValueCommand, { SecretId: PAT_SECRET_ID }).rejects(
+      Object.assign(new Error('not authorized to perform secretsmanager:GetSecretValue'), {
+        name: 'AccessDeniedException',
+      }),
+    );
     const w = world();
 
     const result = await w.handle(stateChange('STARTED'));
@@ -244,30 +281,147 @@ describe('commit status per execution state', () => {
     expect(w.counts).toEqual([['CommitStatusFailed', 'cash-collection']]);
   });
 
-  it('given two events of one project within 5 minutes, when handled, then the PAT secret is read once', async () => {
+  it('given two events of one project within 5 minutes, when handled, then each secret is read once (Powertools cache)', async () => {
     const w = world();
 
     await w.handle(stateChange('STARTED'));
     await w.handle(stateChange('SUCCEEDED'));
 
-    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     expect(ado.requests).toHaveLength(2);
   });
 
-  it('given the cached PAT is older than its TTL, when the next event arrives, then the secret is read again', async () => {
-    let clock = 0;
-    const w = world({
-      pats: createPatProvider(new SecretsManagerClient({ region: 'eu-west-1' }), {
-        ttlMs: 1000,
-        now: () => clock,
-      }),
-    });
+  it('given the cached secrets are older than 5 minutes, when the next event arrives, then they are read again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2025-06-02T09:30:00Z'));
+    const w = world();
 
     await w.handle(stateChange('STARTED'));
-    clock = 1001;
+    vi.setSystemTime(new Date('2025-06-02T09:35:01Z'));
     await w.handle(stateChange('SUCCEEDED'));
 
-    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(4);
+  });
+});
+
+describe('which repository and REST version', () => {
+  it('given azureDevOps.apiVersion 7.1, when a status is posted, then the request carries api-version 7.1', async () => {
+    const w = world({ settings: settingsFor(ado.baseUrl, '7.1') });
+
+    await w.handle(stateChange('STARTED'));
+
+    expect(ado.requests.map((r) => r.query['api-version'])).toEqual(['7.1']);
+    expect(ado.statuses).toHaveLength(1);
+  });
+
+  it('given Azure DevOps Server 2020 and apiVersion 6.0, when a status is posted, then it is accepted', async () => {
+    ado.flavor = 'server2020';
+    const w = world({ settings: settingsFor(ado.baseUrl, '6.0') });
+
+    const result = await w.handle(stateChange('SUCCEEDED'));
+
+    expect(result).toMatchObject({ commitStatus: { outcome: 'posted', attempts: 1 } });
+  });
+
+  it('given Azure DevOps Server 2022 and apiVersion 7.1, when a status is posted, then one attempt fails and the reason names the setting to change', async () => {
+    ado.flavor = 'server2022';
+    const w = world({ settings: settingsFor(ado.baseUrl, '7.1') });
+
+    const result = await w.handle(stateChange('STARTED'));
+
+    expect(result).toMatchObject({ commitStatus: { outcome: 'failed', attempts: 1 } });
+    const reason = (result as { commitStatus: { reason: string } }).commitStatus.reason;
+    expect(reason).toContain('refused REST api-version 7.1');
+    expect(reason).toContain('set azureDevOps.apiVersion in berth.yaml');
+    expect(reason).toContain('7.0 for Server 2022');
+    expect(w.sleeps).toEqual([]);
+  });
+
+  it('given the repository and its Azure DevOps project were renamed, when a status is posted, then it still reaches it by the GUID connect stored', async () => {
+    const renamed = settingsFor(ado.baseUrl);
+    const w = world({
+      settings: {
+        ...renamed,
+        pipelines: {
+          ...renamed.pipelines,
+          [PIPELINE]: {
+            ...renamed.pipelines[PIPELINE],
+            repository: { project: 'Finance', name: 'old-name' },
+          },
+        },
+      },
+    });
+
+    const result = await w.handle(stateChange('SUCCEEDED'));
+
+    expect(result).toMatchObject({ commitStatus: { outcome: 'posted' } });
+    expect(ado.requests[0].path).toBe(STATUS_PATH);
+  });
+
+  it('given connect has not stored the repository id yet, when a status is posted, then it goes by repository name with a warning', async () => {
+    useSecrets(secretValues({ repositoryId: null }));
+    const w = world();
+
+    const result = await w.handle(stateChange('STARTED'));
+
+    expect(result).toMatchObject({ commitStatus: { outcome: 'posted' } });
+    expect(ado.requests[0].path).toBe(
+      `/Finance/_apis/git/repositories/cash-collection/commits/${COMMIT}/statuses`,
+    );
+    expect(w.levels('warn')).toEqual([
+      'Posting the commit status by repository name: the webhook secret has no repositoryId yet (run berth connect)',
+    ]);
+  });
+
+  it('given the webhook secret cannot be read, when a status is posted, then it goes by repository name with a warning naming the error', async () => {
+    secrets
+      .on(GetSecretValueCommand, { SecretId: WEBHOOK_SECRET_ID })
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    const w = world();
+
+    const result = await w.handle(stateChange('STARTED'));
+
+    expect(result).toMatchObject({ commitStatus: { outcome: 'posted' } });
+    expect(ado.requests[0].path).toContain('/_apis/git/repositories/cash-collection/');
+    expect(w.logs.find((l) => l.level === 'warn')?.attributes[0]).toMatchObject({
+      secretId: WEBHOOK_SECRET_ID,
+      error: expect.stringContaining('AccessDeniedException'),
+    });
+  });
+});
+
+describe('rollbacks and redeploys', () => {
+  it('given a rollback execution, when STARTED arrives, then the status says it is a rollback to that commit', async () => {
+    codePipeline
+      .on(GetPipelineExecutionCommand)
+      .resolves(pipelineExecution({ COMMIT_ID: COMMIT, RELEASE_MODE: 'rollback' }));
+    const w = world();
+
+    await w.handle(stateChange('STARTED'));
+
+    expect(postedBodies()[0]).toMatchObject({
+      state: 'pending',
+      description: 'Rollback to 9fceb02 by pipeline berth-cash-collection started',
+    });
+  });
+
+  it('given a redeploy that failed, when FAILED arrives, then the status and the notification say it was a redeploy', async () => {
+    codePipeline
+      .on(GetPipelineExecutionCommand)
+      .resolves(pipelineExecution({ COMMIT_ID: COMMIT, RELEASE_MODE: 'redeploy' }));
+    const w = world();
+
+    await w.handle(stateChange('FAILED'));
+
+    expect(String(postedBodies()[0].description)).toMatch(
+      /^Redeploy of 9fceb02 by pipeline berth-cash-collection failed at stage Scan/,
+    );
+    const input = sns.commandCalls(PublishCommand)[0].args[0].input;
+    expect(input.Subject).toBe('Berth: cash-collection redeploy failed at Scan');
+    expect(input.Message).toContain(
+      'Redeploy of 9fceb02 by pipeline berth-cash-collection (project cash-collection) failed at stage Scan.',
+    );
+    expect(input.Message).toContain('Mode:       redeploy');
   });
 });
 
@@ -277,6 +431,7 @@ describe('Azure DevOps down or slow', () => {
     const w = world();
 
     const result = await w.handle(stateChange('SUCCEEDED'));
+    expect(w.sleeps).toEqual([375, 750]);
 
     expect(result).toMatchObject({ outcome: 'handled', commitStatus: { outcome: 'failed', attempts: 3 } });
     expect(ado.requests).toHaveLength(3);
@@ -298,6 +453,40 @@ describe('Azure DevOps down or slow', () => {
       expect(w.sleeps).toEqual([]);
     },
   );
+
+  it('given 429 with Retry-After: 2, when SUCCEEDED arrives, then it waits 2 s (not less) before the retry that succeeds', async () => {
+    ado.reply({ status: 429, headers: { 'Retry-After': '2' } });
+    const w = world();
+
+    const result = await w.handle(stateChange('SUCCEEDED'));
+
+    expect(result).toMatchObject({ commitStatus: { outcome: 'posted', attempts: 2 } });
+    expect(w.sleeps).toEqual([2000]);
+  });
+
+  it('given 503 with a Retry-After date 3 s away, when STARTED arrives, then it waits until then', async () => {
+    const now = Date.parse('2025-06-02T09:30:00Z');
+    ado.reply({ status: 503, headers: { 'Retry-After': new Date(now + 3000).toUTCString() } });
+    const w = world({ now: () => now });
+
+    const result = await w.handle(stateChange('STARTED'));
+
+    expect(result).toMatchObject({ commitStatus: { outcome: 'posted', attempts: 2 } });
+    expect(w.sleeps).toEqual([3000]);
+  });
+
+  it('given 429 with a Retry-After longer than the function can wait, when STARTED arrives, then it gives up after one attempt and says why', async () => {
+    ado.reply({ status: 429, headers: { 'Retry-After': '120' } });
+    const w = world();
+
+    const result = await w.handle(stateChange('STARTED'));
+
+    expect(result).toMatchObject({ commitStatus: { outcome: 'failed', attempts: 1 } });
+    expect((result as { commitStatus: { reason: string } }).commitStatus.reason).toContain(
+      'Retry-After 120 s is longer than this call can wait',
+    );
+    expect(w.sleeps).toEqual([]);
+  });
 
   it('given Azure DevOps hangs, when FAILED arrives, then the notification is still published and the handler resolves', async () => {
     ado.reply('hang', 'hang', 'hang');
@@ -364,6 +553,7 @@ describe('failure notification', () => {
     expect(input.Message).toContain('Action:     ImageScan');
     expect(input.Message).toContain(`Commit:     9fceb02 (${COMMIT})`);
     expect(input.Message).toContain('Branch:     main');
+    expect(input.Message).toContain('Repository: Finance/cash-collection');
     expect(input.Message).toContain('3 CRITICAL vulnerabilities found in the image');
     expect(input.Message).toContain(CONSOLE_LINK);
     expect(codePipeline.commandCalls(GetPipelineExecutionCommand)[0].args[0].input).toEqual({
@@ -428,6 +618,14 @@ describe('failure notification', () => {
     ]);
   });
 
+  it('given an execution without BRANCH (no longer set), when FAILED arrives, then the message names the configured branch', async () => {
+    const w = world();
+
+    await w.handle(stateChange('FAILED', { pipeline: 'berth-poultry-sale' }));
+
+    expect(sns.commandCalls(PublishCommand)[0].args[0].input.Message).toContain('Branch:     release');
+  });
+
   it('given Publish fails, when FAILED arrives, then the handler throws so the event is retried, after the status was posted', async () => {
     sns.on(PublishCommand).rejects(new Error('KMS key disabled'));
     const w = world();
@@ -487,11 +685,20 @@ describe('events the function does not act on', () => {
 describe('secrets in logs', () => {
   it('given successes, retries, rejections and an error body echoing the credentials, when handled, then the PAT is never logged', async () => {
     const w = world();
+    const json = { 'Content-Type': 'application/json; charset=utf-8' };
     ado.reply(
-      { status: 500, body: `server saw Authorization: ${AUTHORIZATION}` },
+      {
+        status: 500,
+        headers: json,
+        body: JSON.stringify({ message: `server saw Authorization: ${AUTHORIZATION}` }),
+      },
+      {
+        status: 500,
+        headers: json,
+        body: JSON.stringify({ message: `server saw ${AUTHORIZATION.slice(6)}` }),
+      },
       { status: 500 },
-      { status: 500 },
-      { status: 401, body: `invalid PAT ${PAT}` },
+      { status: 401, headers: json, body: JSON.stringify({ message: `TF400813: invalid PAT ${PAT}` }) },
     );
 
     await w.handle(stateChange('SUCCEEDED'));

@@ -6,20 +6,30 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
+import * as path from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PipelineExecutionStateChangeEvent } from '../../../src/functions/pipeline-events/event';
 import { PIPELINE_EVENTS_METRICS, PROJECT_DIMENSION } from '../../../src/functions/pipeline-events/metrics';
 import { pipelineEventsEnvironment } from '../../../src/functions/pipeline-events/settings';
-import { FakeAzureDevOps } from './fake-azure-devops';
-import { PAT, pipelineExecution, scanFailedActions, settingsFor, stateChange } from './fixtures';
+import { FakeAzureDevOps } from '../../support/fake-azure-devops';
+import {
+  ADO_WORLD,
+  PAT,
+  pipelineExecution,
+  REPO_ID,
+  scanFailedActions,
+  secretValues,
+  settingsFor,
+  stateChange,
+} from './fixtures';
 
 /**
  * The deployed entry point, with the real Powertools Logger and Metrics writing to stdout/stderr (captured), the
  * AWS clients mocked and Azure DevOps faked on 127.0.0.1.
  */
 
-const ado = new FakeAzureDevOps();
+let ado: FakeAzureDevOps;
 const codePipeline = mockClient(CodePipelineClient);
 const secrets = mockClient(SecretsManagerClient);
 const sns = mockClient(SNSClient);
@@ -68,19 +78,21 @@ const metricNames = () =>
   metricRecords().flatMap((r) => r._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name));
 
 beforeAll(async () => {
-  await ado.start();
+  ado = await FakeAzureDevOps.start(ADO_WORLD);
   vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'pipeline-events');
   vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'Berth');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
   vi.stubEnv('POWERTOOLS_DEV', '');
-  for (const [name, value] of Object.entries(pipelineEventsEnvironment(settingsFor(`${ado.baseUrl()}/`)))) {
+  for (const [name, value] of Object.entries(
+    pipelineEventsEnvironment(settingsFor(`${ado.baseUrl}/`, '7.1')),
+  )) {
     vi.stubEnv(name, value);
   }
   ({ handler } = await import('../../../src/functions/pipeline-events/index'));
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await ado.stop();
+  await ado.close();
 });
 beforeEach(() => {
   ado.reset();
@@ -89,7 +101,10 @@ beforeEach(() => {
   sns.reset();
   codePipeline.on(GetPipelineExecutionCommand).resolves(pipelineExecution());
   codePipeline.on(ListActionExecutionsCommand).resolves(scanFailedActions());
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ pat: PAT }) });
+  const values = secretValues();
+  secrets.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => ({
+    SecretString: values[input.SecretId],
+  }));
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   output = [];
   const capture = (chunk: string | Uint8Array) => {
@@ -108,9 +123,8 @@ describe('pipeline-events entry point', () => {
     await handler(stateChange('SUCCEEDED'), context);
 
     expect(ado.requests).toHaveLength(1);
-    expect(ado.requests[0].path).toMatch(
-      /^\/my-org\/Finance\/_apis\/git\/repositories\/cash-collection\/commits\//,
-    );
+    expect(ado.requests[0].path).toMatch(new RegExp(`^/_apis/git/repositories/${REPO_ID}/commits/`));
+    expect(ado.requests[0].query['api-version']).toBe('7.1');
     expect(metricNames()).toEqual([
       PIPELINE_EVENTS_METRICS.pipelineSucceeded,
       PIPELINE_EVENTS_METRICS.commitStatusPosted,
@@ -126,7 +140,11 @@ describe('pipeline-events entry point', () => {
   });
 
   it('given a failed execution and Azure DevOps rejecting the PAT while echoing it, when invoked, then it publishes, counts the failure and never logs the PAT', async () => {
-    ado.reply({ status: 401, body: `TF400813: ${PAT} / ${AUTHORIZATION} is not authorized` });
+    ado.reply({
+      status: 401,
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ message: `TF400813: ${PAT} / ${AUTHORIZATION} is not authorized` }),
+    });
 
     await handler(stateChange('FAILED'), context);
 
@@ -149,5 +167,36 @@ describe('pipeline-events entry point', () => {
     expect(sns.calls()).toHaveLength(0);
     expect(ado.requests).toHaveLength(0);
     expect(metricRecords()).toEqual([]);
+  });
+});
+
+describe('pipeline-events bundle', () => {
+  it('given the entry point, when bundled as the CDK does, then it holds no CDK or CLI code: only the function, the shared Azure DevOps client and the contracts', async () => {
+    const { build } = await import('esbuild');
+    const repo = path.resolve(__dirname, '../../..');
+    const result = await build({
+      entryPoints: [path.join(repo, 'src/functions/pipeline-events/index.ts')],
+      absWorkingDir: repo,
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      minify: true,
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((i) => /aws-cdk-lib|(^|\/)constructs\/|cdk-nag/.test(i))).toEqual([]);
+    const own = inputs.filter((i) => !i.includes('node_modules/'));
+    expect(
+      own.filter(
+        (i) =>
+          !i.startsWith('src/functions/pipeline-events/') &&
+          i !== 'src/shared/azure-devops.ts' &&
+          i !== 'src/contracts.ts',
+      ),
+    ).toEqual([]);
+    expect(own).toContain('src/shared/azure-devops.ts');
   });
 });

@@ -1,14 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  backoffDelay,
-  basicAuthorization,
   commitStatusBody,
   commitStatusFor,
-  commitStatusUrl,
-  DEFAULT_RETRY_POLICY,
   DESCRIPTION_MAX_LENGTH,
-  parseRetryAfter,
 } from '../../../src/functions/pipeline-events/commit-status';
 import { consoleExecutionUrl } from '../../../src/functions/pipeline-events/console-url';
 import { parsePipelineEvent, PIPELINE_EXECUTION_STATES } from '../../../src/functions/pipeline-events/event';
@@ -19,12 +14,26 @@ import {
   formatFailureNotification,
   SUBJECT_MAX_LENGTH,
 } from '../../../src/functions/pipeline-events/notification';
-import { parsePatSecret, PatSecretError } from '../../../src/functions/pipeline-events/pat';
+import {
+  parsePatSecret,
+  parseRepositoryId,
+  PatSecretError,
+} from '../../../src/functions/pipeline-events/secrets';
 import {
   parsePipelineEventsSettings,
   PIPELINE_EVENTS_ENV,
   pipelineEventsEnvironment,
 } from '../../../src/functions/pipeline-events/settings';
+import {
+  backoffDelay,
+  basicAuthorization,
+  CONNECT_PAT_SCOPES,
+  DEFAULT_RETRY_POLICY,
+  isVersionRefusal,
+  listScopes,
+  parseRetryAfter,
+  PIPELINE_PAT_SCOPES,
+} from '../../../src/shared/azure-devops';
 import {
   ACCOUNT,
   COMMIT,
@@ -115,16 +124,34 @@ describe('execution state to Azure DevOps commit status', () => {
     });
   });
 
-  it('given names with spaces and a trailing slash on the base URL, when the URL is built, then segments are encoded once', () => {
+  it.each([
+    ['STARTED', 'Rollback to 9fceb02 by pipeline berth-cash-collection started'],
+    [
+      'SUCCEEDED',
+      'Rollback to 9fceb02 by pipeline berth-cash-collection succeeded: this commit is deployed again',
+    ],
+    ['STOPPED', 'Rollback to 9fceb02 by pipeline berth-cash-collection was stopped'],
+  ] as const)(
+    'given a rollback and %s, when mapped, then the description says it is a rollback to that commit',
+    (state, text) => {
+      expect(
+        commitStatusFor(state, PIPELINE, undefined, { mode: 'rollback', commit: COMMIT })?.description,
+      ).toBe(text);
+    },
+  );
+
+  it('given a redeploy that succeeded, when mapped, then the description says new tasks run the commit', () => {
+    expect(commitStatusFor('SUCCEEDED', PIPELINE, undefined, { mode: 'redeploy', commit: COMMIT })).toEqual({
+      state: 'succeeded',
+      description:
+        'Redeploy of 9fceb02 by pipeline berth-cash-collection succeeded: new tasks run this commit',
+    });
+  });
+
+  it('given a release, when mapped, then the description is the plain pipeline one', () => {
     expect(
-      commitStatusUrl(
-        'https://ado.example.com/tfs/Coll/',
-        { project: 'Farm Sales', name: 'poultry sale' },
-        COMMIT,
-      ),
-    ).toBe(
-      `https://ado.example.com/tfs/Coll/Farm%20Sales/_apis/git/repositories/poultry%20sale/commits/${COMMIT}/statuses?api-version=7.1`,
-    );
+      commitStatusFor('STARTED', PIPELINE, undefined, { mode: 'release', commit: COMMIT })?.description,
+    ).toBe('Pipeline berth-cash-collection is building and deploying this commit');
   });
 
   it('given an 84-character PAT, when encoded, then the header is Basic base64(":" + PAT) on one line', () => {
@@ -132,6 +159,27 @@ describe('execution state to Azure DevOps commit status', () => {
     expect(header).toBe(`Basic ${Buffer.from(`:${PAT}`).toString('base64')}`);
     expect(header).not.toMatch(/\s.*\s/);
   });
+});
+
+describe('PAT scopes and version refusals', () => {
+  it('given the scope lists, when written out, then each names what its PAT needs', () => {
+    expect(listScopes(PIPELINE_PAT_SCOPES)).toBe('Code (Read) and Code (Status)');
+    expect(listScopes(CONNECT_PAT_SCOPES)).toBe(
+      'Project and Team (Read), Code (Read) and Service Hooks (Read, query & manage)',
+    );
+  });
+
+  it.each([
+    [undefined, 'VssVersionOutOfRangeException', true],
+    ['The requested REST API version of 7.1 is out of range for this server.', undefined, true],
+    ['TF400813: The user is not authorized to access this resource.', 'UnauthorizedRequestException', false],
+    ['Value cannot be null. Parameter name: url', undefined, false],
+  ])(
+    'given a 400 saying %s (%s), when classified, then a version refusal is %s',
+    (message, typeKey, expected) => {
+      expect(isVersionRefusal(message, typeKey)).toBe(expected);
+    },
+  );
 });
 
 describe('retry timing', () => {
@@ -154,23 +202,30 @@ describe('retry timing', () => {
 
 describe('failure notification', () => {
   const lookup = {
-    facts: { commit: COMMIT, branch: 'main', repository: 'cash-collection' },
+    facts: { commit: COMMIT, mode: 'release' as const },
     failedAction: { ...scanFailure, url: 'https://codebuild.example/build/1' },
+  };
+  const where = {
+    project: PROJECT,
+    branch: 'main',
+    repository: { project: 'Finance', name: 'cash-collection' },
   };
 
   it('given a failed scan, when formatted, then the subject names the project and the stage', () => {
-    const { subject } = formatFailureNotification({ project: PROJECT, change, lookup });
+    const { subject } = formatFailureNotification({ ...where, change, lookup });
     expect(subject).toBe('Berth: cash-collection pipeline failed at Scan');
   });
 
   it('given a failed scan, when formatted, then the message holds project, pipeline, stage, action, commit, branch, cause and the console link', () => {
-    const { message } = formatFailureNotification({ project: PROJECT, change, lookup });
+    const { message } = formatFailureNotification({ ...where, change, lookup });
     expect(message).toContain('Project:    cash-collection');
     expect(message).toContain('Pipeline:   berth-cash-collection');
     expect(message).toContain('Stage:      Scan');
     expect(message).toContain('Action:     ImageScan');
     expect(message).toContain(`Commit:     9fceb02 (${COMMIT})`);
     expect(message).toContain('Branch:     main');
+    expect(message).toContain('Repository: Finance/cash-collection');
+    expect(message).not.toContain('Mode:');
     expect(message).toContain('3 CRITICAL vulnerabilities found');
     expect(message).toContain('Action details: https://codebuild.example/build/1');
     expect(message).toContain(`\n${CONSOLE_LINK}\n`);
@@ -178,7 +233,7 @@ describe('failure notification', () => {
 
   it('given the lookups failed, when formatted, then the message still names the project, says what is unknown and links the execution', () => {
     const { subject, message } = formatFailureNotification({
-      project: PROJECT,
+      ...where,
       change,
       lookup: {
         factsError: 'AccessDeniedException: no',
@@ -192,8 +247,21 @@ describe('failure notification', () => {
     expect(message).toContain(CONSOLE_LINK);
   });
 
+  it('given a rollback, when formatted, then the subject, the first line and a Mode row say so', () => {
+    const { subject, message } = formatFailureNotification({
+      ...where,
+      change,
+      lookup: { ...lookup, facts: { commit: COMMIT, mode: 'rollback' } },
+    });
+    expect(subject).toBe('Berth: cash-collection rollback failed at Scan');
+    expect(message.split('\n')[0]).toBe(
+      'Rollback to 9fceb02 by pipeline berth-cash-collection (project cash-collection) failed at stage Scan.',
+    );
+    expect(message).toContain('Mode:       rollback');
+  });
+
   it('given an execution started by hand, when formatted, then the commit line says no commit was pinned', () => {
-    const { message } = formatFailureNotification({ project: PROJECT, change, lookup: { facts: {} } });
+    const { message } = formatFailureNotification({ ...where, change, lookup: { facts: {} } });
     expect(message).toContain('Commit:     none (the execution was not started by a push)');
   });
 
@@ -216,11 +284,23 @@ describe('failure notification', () => {
 });
 
 describe('execution lookups', () => {
-  it('given the webhook variables, when read, then commit, branch and repository come out', () => {
+  it('given the webhook variables, when read, then the commit and the release mode come out', () => {
+    expect(factsOf(pipelineExecutionLike({ COMMIT_ID: COMMIT, RELEASE_MODE: 'rollback' }))).toMatchObject({
+      commit: COMMIT,
+      mode: 'rollback',
+    });
+  });
+
+  it('given COMMIT_ID "none" or an unknown RELEASE_MODE, when read, then neither comes out', () => {
+    const facts = factsOf(pipelineExecutionLike({ COMMIT_ID: 'none', RELEASE_MODE: 'sideways' }));
+    expect(facts.commit).toBeUndefined();
+    expect(facts.mode).toBeUndefined();
+  });
+
+  it('given an execution started before this version (BRANCH and REPOSITORY variables), when read, then they still show', () => {
     expect(
       factsOf(pipelineExecutionLike({ COMMIT_ID: COMMIT, BRANCH: 'main', REPOSITORY: 'r' })),
     ).toMatchObject({
-      commit: COMMIT,
       branch: 'main',
       repository: 'r',
     });
@@ -274,6 +354,17 @@ describe('PAT secret value', () => {
     expect(parsePatSecret('{"pat": ""}')).toBe('');
   });
 
+  it('given a webhook secret, when its repository id is read, then a GUID comes out lower-case and anything else is none', () => {
+    expect(
+      parseRepositoryId(
+        '{"username":"u","password":"p","repositoryId":"0F1E2D3C-4B5A-4697-8877-665544332211"}',
+      ),
+    ).toBe('0f1e2d3c-4b5a-4697-8877-665544332211');
+    expect(parseRepositoryId('{"username":"u","password":"p"}')).toBeUndefined();
+    expect(parseRepositoryId('{"repositoryId":"cash"}')).toBeUndefined();
+    expect(parseRepositoryId('not json')).toBeUndefined();
+  });
+
   it('given a value that is not JSON, when parsed, then the error does not quote the value', () => {
     expect(() => parsePatSecret(PAT)).toThrow(PatSecretError);
     try {
@@ -322,9 +413,15 @@ describe('settings', () => {
   it.each([
     [PIPELINE_EVENTS_ENV.pipelines, undefined, /PIPELINE_EVENTS_PIPELINES is not set/],
     [PIPELINE_EVENTS_ENV.pipelines, '{', /not valid JSON/],
-    [PIPELINE_EVENTS_ENV.pipelines, '{"p":{"project":"x"}}', /PIPELINE_EVENTS_PIPELINES: p\.repository/],
+    [PIPELINE_EVENTS_ENV.pipelines, '{"p":{"project":"x"}}', /PIPELINE_EVENTS_PIPELINES: .*p\.repository/],
     [PIPELINE_EVENTS_ENV.azureDevOpsUrl, 'dev.azure.com/x', /AZURE_DEVOPS_URL/],
     [PIPELINE_EVENTS_ENV.topicArn, 'berth-alarms', /ALARM_TOPIC_ARN/],
+    [PIPELINE_EVENTS_ENV.azureDevOpsApiVersion, '5.1', /AZURE_DEVOPS_API_VERSION: one of 6.0, 7.0, 7.1/],
+    [
+      PIPELINE_EVENTS_ENV.pipelines,
+      '{"p":{"project":"x","branch":"main","repository":{"project":"a","name":"b"},"patSecretId":"s"}}',
+      /PIPELINE_EVENTS_PIPELINES: p\.webhookSecretId/,
+    ],
   ])('given %s = %s, when parsed, then the error names the variable', (name, value, message) => {
     expect(() => parsePipelineEventsSettings({ ...env, [name]: value })).toThrow(message);
   });
@@ -332,10 +429,16 @@ describe('settings', () => {
   it('given the settings, when turned into environment variables, then the documented names are used', () => {
     expect(Object.keys(env).sort()).toEqual([
       'ALARM_TOPIC_ARN',
+      'AZURE_DEVOPS_API_VERSION',
       'AZURE_DEVOPS_URL',
       'PIPELINE_EVENTS_PIPELINES',
     ]);
     expect(env.ALARM_TOPIC_ARN).toBe(TOPIC_ARN);
+  });
+
+  it('given no AZURE_DEVOPS_API_VERSION, when parsed, then the version is 7.0', () => {
+    const { AZURE_DEVOPS_API_VERSION: _unset, ...rest } = env;
+    expect(parsePipelineEventsSettings(rest).azureDevOpsApiVersion).toBe('7.0');
   });
 });
 

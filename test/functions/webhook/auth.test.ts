@@ -82,6 +82,18 @@ describe('parseSecretValue', () => {
     });
   });
 
+  it('given the repositoryId berth connect stores, when read, then it comes out lower-case; a value that is not a GUID is ignored', () => {
+    expect(
+      parseSecretValue(
+        '{"username":"u","password":"p","repositoryId":"278D5CD2-584D-4B63-824A-2BA458937249"}',
+      ),
+    ).toEqual({ username: 'u', password: 'p', repositoryId: '278d5cd2-584d-4b63-824a-2ba458937249' });
+    expect(parseSecretValue('{"username":"u","password":"p","repositoryId":"my-repo"}')).toEqual({
+      username: 'u',
+      password: 'p',
+    });
+  });
+
   it.each([
     ['no value', undefined],
     ['not JSON', 'password'],

@@ -1,23 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createClients,
   DEFAULT_TIMEOUTS,
   pipelineStarter,
-  secretFetcher,
   type ClientTimeouts,
 } from '../../../src/functions/webhook/aws';
+import { WebhookCredentials } from '../../../src/functions/webhook/credentials';
 import { createHandler } from '../../../src/functions/webhook/handler';
-import { SecretCache } from '../../../src/functions/webhook/secret-cache';
+import { dynamoPushOrder } from '../../../src/functions/webhook/push-order';
 import { loadSettings } from '../../../src/functions/webhook/settings';
 import { fakeAwsEnv, startFakeAws, type FakeAws } from './fake-aws';
-import { apiEvent, captureOutput, CASH, PROJECTS, PUSH_COMMIT } from './helpers';
+import { apiEvent, captureOutput, CASH, fixture, PROJECTS, PUSH_COMMIT, STATE_TABLE } from './helpers';
 
 /**
- * The real SDK clients against a local fake of the two services on 127.0.0.1: the wire protocol, the
- * endpoints taken from the environment, and short timeouts turning a silent dependency into a 503.
+ * The real SDK clients (and Powertools Parameters) against a local fake of the three services on 127.0.0.1: the
+ * wire protocols, the endpoints taken from the environment, and short timeouts turning a silent dependency into a
+ * 503.
  */
 
 let aws: FakeAws;
@@ -30,6 +32,7 @@ beforeEach(() => {
   for (const [k, v] of Object.entries(fakeAwsEnv(aws.url))) vi.stubEnv(k, v);
   aws.requests.length = 0;
   aws.faults.clear();
+  aws.items.clear();
   out = captureOutput();
 });
 afterEach(() => {
@@ -41,7 +44,8 @@ function handlerWith(timeouts: ClientTimeouts = DEFAULT_TIMEOUTS, deadlineMs?: n
   const clients = createClients(timeouts);
   return createHandler({
     settings: loadSettings(JSON.stringify(PROJECTS)),
-    secrets: new SecretCache(secretFetcher(clients.secretsManager)),
+    credentials: new WebhookCredentials(new SecretsProvider({ awsSdkV3Client: clients.secretsManager })),
+    pushOrder: dynamoPushOrder(clients.dynamoDb, STATE_TABLE),
     startPipeline: pipelineStarter(clients.codePipeline),
     logger: new Logger({ serviceName: 'berth-webhook' }),
     metrics: new Metrics({ namespace: 'Berth', serviceName: 'berth-webhook' }),
@@ -52,24 +56,56 @@ function handlerWith(timeouts: ClientTimeouts = DEFAULT_TIMEOUTS, deadlineMs?: n
 const logs = () => out.lines.map((l) => JSON.parse(l)).filter((l) => !('_aws' in l));
 
 describe('webhook AWS clients', () => {
-  it('call the endpoints from the environment with signed AWS JSON 1.1 requests', async () => {
+  it('given a push, when handled, then the endpoints from the environment get signed AWS JSON requests: secret, push order, start', async () => {
     const res = await handlerWith()(apiEvent());
     expect(res.statusCode).toBe(202);
     expect(aws.requests.map((r) => [r.target, r.contentType, r.signed])).toEqual([
       ['secretsmanager.GetSecretValue', 'application/x-amz-json-1.1', true],
+      ['DynamoDB_20120810.UpdateItem', 'application/x-amz-json-1.0', true],
       ['CodePipeline_20150709.StartPipelineExecution', 'application/x-amz-json-1.1', true],
     ]);
     expect(aws.requests[0].body).toEqual({ SecretId: 'berth/cash-collection/webhook' });
     expect(aws.requests[1].body).toMatchObject({
+      TableName: STATE_TABLE,
+      Key: { pk: { S: 'cash-collection#main' } },
+      ExpressionAttributeValues: { ':pushId': { N: '14' } },
+    });
+    expect(aws.requests[2].body).toMatchObject({
       name: 'berth-cash-collection',
       clientRequestToken: expect.stringMatching(/^[0-9a-f]{64}$/),
       variables: [
         { name: 'COMMIT_ID', value: PUSH_COMMIT },
-        { name: 'BRANCH', value: 'main' },
-        { name: 'REPOSITORY', value: 'Fabrikam-Fiber-Git' },
+        { name: 'RELEASE_MODE', value: 'release' },
       ],
     });
     expect(JSON.parse(res.body ?? '')).toMatchObject({ status: 'started', executionId: expect.any(String) });
+  });
+
+  it('given push 20 was released, when push 14 arrives, then DynamoDB refuses the write, its old item is read back, and 202 ignored names push 20', async () => {
+    const handler = handlerWith();
+    const newer = fixture('git.push');
+    newer.resource.pushId = 20;
+    newer.resource.refUpdates[0].newObjectId = 'f'.repeat(40);
+    await handler(apiEvent({ body: newer }));
+
+    const res = await handler(apiEvent());
+
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(res.body ?? '')).toEqual({
+      status: 'ignored',
+      reason: 'push 14 is older than push 20 already released on branch "main"',
+    });
+    expect(aws.requests.filter((r) => r.target.endsWith('StartPipelineExecution'))).toHaveLength(1);
+  });
+
+  it('given a DynamoDB that never answers, when a push arrives, then the answer is a 503 naming DynamoDB, and nothing starts', async () => {
+    aws.faults.set('UpdateItem', 'stall');
+    const res = await handlerWith({ connectionTimeoutMs: 200, requestTimeoutMs: 150, maxAttempts: 2 })(
+      apiEvent(),
+    );
+    expect(res.statusCode).toBe(503);
+    expect(logs()[0]).toMatchObject({ dependency: 'dynamodb', outcome: 'retryable' });
+    expect(aws.requests.filter((r) => r.target.endsWith('StartPipelineExecution'))).toHaveLength(0);
   });
 
   it('turn a CodePipeline that never answers into a 503 after the request timeout and one retry', async () => {

@@ -3,10 +3,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /**
- * A local stand-in for Secrets Manager and CodePipeline on 127.0.0.1, speaking just enough of the AWS JSON 1.1
- * protocol (POST /, `X-Amz-Target: <service>.<Operation>`, JSON in and out, errors as `__type`) for
- * GetSecretValue and StartPipelineExecution. Used by the client tests and by `npm run bench:webhook`;
- * point the SDK at it with AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_CODEPIPELINE.
+ * A local stand-in for Secrets Manager, DynamoDB and CodePipeline on 127.0.0.1, speaking just enough of the AWS
+ * JSON 1.0/1.1 protocols (POST /, `X-Amz-Target: <service>.<Operation>`, JSON in and out, errors as `__type`) for
+ * GetSecretValue, UpdateItem (the webhook's push-order write, with its condition) and StartPipelineExecution.
+ * Used by the client tests and by `npm run bench:webhook`; point the SDK at it with
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_CODEPIPELINE.
  */
 
 export interface FakeAwsRequest {
@@ -28,7 +29,9 @@ export interface FakeAws {
   readonly requests: FakeAwsRequest[];
   /** Secret id -> SecretString. */
   readonly secrets: Map<string, string>;
-  /** Per operation (`GetSecretValue`, `StartPipelineExecution`): answer with this error, or never answer. */
+  /** DynamoDB items by `<table>/<pk>`. */
+  readonly items: Map<string, Record<string, { S?: string; N?: string }>>;
+  /** Per operation (`GetSecretValue`, `UpdateItem`, `StartPipelineExecution`): answer with this error, or never answer. */
   readonly faults: Map<string, FakeAwsError | 'stall'>;
   close(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export async function startFakeAws(secrets: Record<string, string> = {}): Promis
   const secretMap = new Map(Object.entries(secrets));
   const faults = new Map<string, FakeAwsError | 'stall'>();
   const executions = new Map<string, string>();
+  const items = new Map<string, Record<string, { S?: string; N?: string }>>();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -89,6 +93,30 @@ export async function startFakeAws(secrets: Record<string, string> = {}): Promis
             CreatedDate: 1700000000,
           });
         }
+        case 'DynamoDB_20120810.UpdateItem': {
+          type Attr = { S?: string; N?: string };
+          const key = `${String(body.TableName)}/${String((body.Key as Record<string, Attr>)?.pk?.S)}`;
+          const values = (body.ExpressionAttributeValues ?? {}) as Record<string, Attr>;
+          const existing = items.get(key);
+          if (body.ConditionExpression !== 'attribute_not_exists(lastPushId) OR lastPushId <= :pushId') {
+            return send(res, 400, { __type: 'ValidationException', message: 'unexpected condition' });
+          }
+          const last = existing?.lastPushId?.N;
+          if (last !== undefined && Number(last) > Number(values[':pushId']?.N)) {
+            return send(res, 400, {
+              __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+              message: 'The conditional request failed',
+              ...(body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { Item: existing } : {}),
+            });
+          }
+          items.set(key, {
+            ...(body.Key as Record<string, Attr>),
+            lastPushId: values[':pushId'],
+            lastCommit: values[':commit'],
+            updatedAt: values[':now'],
+          });
+          return send(res, 200, {});
+        }
         case 'CodePipeline_20150709.StartPipelineExecution': {
           // Idempotent on clientRequestToken, as CodePipeline is.
           const token = String(body.clientRequestToken ?? randomUUID());
@@ -106,6 +134,7 @@ export async function startFakeAws(secrets: Record<string, string> = {}): Promis
     url: `http://127.0.0.1:${port}`,
     requests,
     secrets: secretMap,
+    items,
     faults,
     close: () =>
       new Promise<void>((resolve) => {
@@ -120,6 +149,7 @@ export function fakeAwsEnv(url: string): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
     AWS_ENDPOINT_URL_CODEPIPELINE: url,
+    AWS_ENDPOINT_URL_DYNAMODB: url,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
     AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',

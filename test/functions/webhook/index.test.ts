@@ -1,11 +1,12 @@
 import { CodePipelineClient, StartPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyHandlerV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WEBHOOK_PROJECTS_ENV } from '../../../src/functions/webhook/settings';
+import { WEBHOOK_PROJECTS_ENV, WEBHOOK_STATE_TABLE_ENV } from '../../../src/functions/webhook/settings';
 import { fakeAwsEnv } from './fake-aws';
 import { apiEvent, captureOutput, CASH, PROJECTS, PUSH_COMMIT } from './helpers';
 
@@ -26,11 +27,14 @@ async function coldStart(env: Record<string, string | undefined>): Promise<Entry
 describe('webhook entry point (index.ts)', () => {
   const cp = mockClient(CodePipelineClient);
   const sm = mockClient(SecretsManagerClient);
+  const ddb = mockClient(DynamoDBClient);
   let out: ReturnType<typeof captureOutput>;
   beforeEach(() => {
     out = captureOutput();
     cp.reset();
     sm.reset();
+    ddb.reset();
+    ddb.on(UpdateItemCommand).resolves({});
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(CASH) });
     cp.on(StartPipelineExecutionCommand).resolves({ pipelineExecutionId: 'exec-index' });
   });
@@ -39,9 +43,10 @@ describe('webhook entry point (index.ts)', () => {
     vi.unstubAllEnvs();
   });
 
-  it('reads the projects from WEBHOOK_PROJECTS and starts the pipeline with the real clients', async () => {
+  it('given WEBHOOK_PROJECTS and WEBHOOK_STATE_TABLE, when a push arrives, then it records the push in that table and starts the pipeline with the real clients', async () => {
     const { handler } = await coldStart({
       [WEBHOOK_PROJECTS_ENV]: JSON.stringify(PROJECTS),
+      [WEBHOOK_STATE_TABLE_ENV]: 'berth-webhook-state',
       POWERTOOLS_SERVICE_NAME: 'berth-webhook',
       POWERTOOLS_METRICS_NAMESPACE: 'Berth',
     });
@@ -57,6 +62,7 @@ describe('webhook entry point (index.ts)', () => {
     expect(cp.commandCalls(StartPipelineExecutionCommand)[0].args[0].input.name).toBe(
       'berth-cash-collection',
     );
+    expect(ddb.commandCalls(UpdateItemCommand)[0].args[0].input.TableName).toBe('berth-webhook-state');
     const emf = out.lines.map((l) => JSON.parse(l)).find((l) => '_aws' in l);
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Berth');
     expect(emf.service).toBe('berth-webhook');
@@ -65,11 +71,23 @@ describe('webhook entry point (index.ts)', () => {
   it('defaults the metrics namespace to Berth', async () => {
     const { handler } = await coldStart({
       [WEBHOOK_PROJECTS_ENV]: JSON.stringify(PROJECTS),
+      [WEBHOOK_STATE_TABLE_ENV]: 'berth-webhook-state',
       POWERTOOLS_METRICS_NAMESPACE: undefined,
     });
     await handler(apiEvent());
     const emf = out.lines.map((l) => JSON.parse(l)).find((l) => '_aws' in l);
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Berth');
+  });
+
+  it('given no WEBHOOK_STATE_TABLE, when a push arrives, then it answers 503 naming the variable in the log, and starts nothing', async () => {
+    const { handler } = await coldStart({
+      [WEBHOOK_PROJECTS_ENV]: JSON.stringify(PROJECTS),
+      [WEBHOOK_STATE_TABLE_ENV]: undefined,
+    });
+    const res = await handler(apiEvent());
+    expect(res.statusCode).toBe(503);
+    expect(cp.calls()).toHaveLength(0);
+    expect(out.lines.join('\n')).toContain('WEBHOOK_STATE_TABLE is not set');
   });
 
   it('does not crash at cold start on a malformed WEBHOOK_PROJECTS: it logs and answers 503', async () => {
@@ -84,7 +102,7 @@ describe('webhook entry point (index.ts)', () => {
 });
 
 describe('webhook bundle', () => {
-  it('bundles for Node.js 22 without CDK and with nothing from the repo but the webhook and config/names', async () => {
+  it('bundles for Node.js 22 without CDK and with nothing from the repo but the webhook and the contracts', async () => {
     const result = await build({
       entryPoints: [ENTRY],
       absWorkingDir: REPO,
@@ -100,9 +118,11 @@ describe('webhook bundle', () => {
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((i) => /aws-cdk-lib|(^|\/)constructs\/|cdk-nag/.test(i))).toEqual([]);
     const own = inputs.filter((i) => !i.includes('node_modules/'));
-    expect(own.filter((i) => !i.startsWith('src/functions/webhook/') && i !== 'src/config/names.ts')).toEqual(
+    expect(own.filter((i) => !i.startsWith('src/functions/webhook/') && i !== 'src/contracts.ts')).toEqual(
       [],
     );
     expect(inputs.some((i) => i.includes('@aws-sdk/client-codepipeline'))).toBe(true);
+    expect(inputs.some((i) => i.includes('@aws-sdk/client-dynamodb'))).toBe(true);
+    expect(inputs.some((i) => i.includes('@aws-lambda-powertools/parameters'))).toBe(true);
   });
 });

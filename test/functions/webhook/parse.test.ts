@@ -6,7 +6,7 @@ import {
   parseWebhookBody,
   serviceFromPath,
 } from '../../../src/functions/webhook/parse';
-import { fixture, MERGE_COMMIT, PUSH_COMMIT } from './helpers';
+import { fixture, PUSH_COMMIT, PUSH_ID, testDelivery } from './helpers';
 
 describe('serviceFromPath', () => {
   it('prefers the {service} path parameter', () => {
@@ -71,7 +71,7 @@ describe('decodeBody', () => {
 });
 
 describe('parseWebhookBody', () => {
-  it('reduces the documented push to what decisions need', () => {
+  it('given the documented push, when parsed, then it is reduced to what decisions need, pushId included', () => {
     expect(parseWebhookBody(JSON.stringify(fixture('git.push')))).toEqual({
       ok: true,
       event: {
@@ -84,23 +84,49 @@ describe('parseWebhookBody', () => {
           projectName: 'Fabrikam-Fiber-Git',
         },
         refUpdates: [{ name: 'refs/heads/main', newObjectId: PUSH_COMMIT }],
+        pushId: PUSH_ID,
       },
     });
   });
 
-  it('reduces the documented merged pull request to what decisions need', () => {
+  it.each([
+    ['absent', undefined, undefined],
+    ['a numeric string', '27', 27],
+    ['negative', -1, undefined],
+    ['fractional', 1.5, undefined],
+    ['a word', 'x', undefined],
+  ])('given a pushId that is %s, when parsed, then pushId is %s', (_what, value, expected) => {
+    const body = fixture('git.push');
+    if (value === undefined) delete body.resource.pushId;
+    else body.resource.pushId = value;
+    const parsed = parseWebhookBody(JSON.stringify(body));
+    expect(parsed.ok && parsed.event.kind === 'push' && parsed.event.pushId).toBe(expected);
+  });
+
+  it('given the documented merged pull request, when parsed, then only its kind matters (it releases nothing)', () => {
     expect(parseWebhookBody(JSON.stringify(fixture('git.pullrequest.merged')))).toEqual({
       ok: true,
       event: {
         kind: 'merged',
         id: '6872ee8c-b333-4eff-bfb9-0d5274943566',
         eventType: 'git.pullrequest.merged',
-        repository: { id: '4bc14d40-c903-45e2-872e-0462c7748079', name: 'Fabrikam', projectName: 'Fabrikam' },
-        targetRefName: 'refs/heads/main',
-        status: 'completed',
-        mergeCommit: MERGE_COMMIT,
       },
     });
+  });
+
+  it('given the "Test" delivery (all-zero subscriptionId), when parsed, then it is a test whatever the rest holds', () => {
+    expect(parseWebhookBody(JSON.stringify(testDelivery()))).toEqual({
+      ok: true,
+      event: { kind: 'test', id: '03c164c2-8912-4d5e-8009-3707d5f83734', eventType: 'git.push' },
+    });
+    expect(
+      parseWebhookBody(JSON.stringify({ subscriptionId: '00000000-0000-0000-0000-000000000000' })),
+    ).toMatchObject({ ok: true, event: { kind: 'test' } });
+  });
+
+  it('given a real delivery with its subscription id, when parsed, then it is a push', () => {
+    const body = { ...fixture('git.push'), subscriptionId: '8ec08b2d-9c6c-4ad2-a1b2-9f4c3e2d1a00' };
+    expect(parseWebhookBody(JSON.stringify(body))).toMatchObject({ ok: true, event: { kind: 'push' } });
   });
 
   it('lower-cases commit ids and tolerates a byte order mark and a missing event id', () => {
@@ -141,27 +167,6 @@ describe('parseWebhookBody', () => {
     const parsed = parseWebhookBody(JSON.stringify(body));
     expect(!parsed.ok && parsed.problems).toHaveLength(11);
     expect(!parsed.ok && parsed.problems[10]).toMatch(/^and \d+ more$/);
-  });
-
-  it('refuses the all-zero "no commit" as a merge commit', () => {
-    const body = fixture('git.pullrequest.merged');
-    body.resource.lastMergeCommit.commitId = '0'.repeat(40);
-    expect(parseWebhookBody(JSON.stringify(body))).toMatchObject({
-      ok: false,
-      problems: ['resource.lastMergeCommit.commitId (a 40-hex commit id)'],
-    });
-  });
-
-  it('checks a PR merge commit only when the pull request is completed', () => {
-    const active = fixture('git.pullrequest.merged');
-    active.resource.status = 'active';
-    delete active.resource.lastMergeCommit;
-    expect(parseWebhookBody(JSON.stringify(active))).toMatchObject({ ok: true, event: { status: 'active' } });
-    active.resource.status = 'completed';
-    expect(parseWebhookBody(JSON.stringify(active))).toMatchObject({
-      ok: false,
-      problems: ['resource.lastMergeCommit (an object)'],
-    });
   });
 
   it('never throws, whatever text or JSON it is given', () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadSettings, WEBHOOK_PROJECTS_ENV } from '../../../src/functions/webhook/settings';
+import {
+  loadSettings,
+  loadWebhookEnvironment,
+  WEBHOOK_PROJECTS_ENV,
+  WEBHOOK_STATE_TABLE_ENV,
+} from '../../../src/functions/webhook/settings';
 import { PROJECTS } from './helpers';
 
 describe('loadSettings', () => {
@@ -7,7 +12,7 @@ describe('loadSettings', () => {
     const result = loadSettings(JSON.stringify(PROJECTS));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect([...result.projects.keys()]).toEqual(['cash-collection', 'poultry-sale']);
+    expect([...result.projects.keys()]).toEqual(['cash-collection', 'poultry-sale', 'egg-sale']);
     expect(result.projects.get('cash-collection')).toEqual(PROJECTS['cash-collection']);
   });
 
@@ -66,5 +71,27 @@ describe('loadSettings', () => {
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error).toContain(expected);
     expect(!result.ok && result.error).toContain(WEBHOOK_PROJECTS_ENV);
+  });
+});
+
+describe('loadWebhookEnvironment', () => {
+  const projects = JSON.stringify(PROJECTS);
+
+  it('given both variables, when loaded, then the projects and the push-order table come back', () => {
+    const result = loadWebhookEnvironment({
+      [WEBHOOK_PROJECTS_ENV]: projects,
+      [WEBHOOK_STATE_TABLE_ENV]: 'berth-webhook-state',
+    });
+    expect(result.ok && result.stateTable).toBe('berth-webhook-state');
+    expect(result.ok && result.projects.size).toBe(3);
+  });
+
+  it.each([
+    ['unset', undefined, 'WEBHOOK_STATE_TABLE is not set'],
+    ['not a table name', 'a b', 'WEBHOOK_STATE_TABLE is not a DynamoDB table name'],
+  ])('given WEBHOOK_STATE_TABLE %s, when loaded, then the error names it', (_what, table, error) => {
+    expect(
+      loadWebhookEnvironment({ [WEBHOOK_PROJECTS_ENV]: projects, [WEBHOOK_STATE_TABLE_ENV]: table }),
+    ).toEqual({ ok: false, error });
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { STAGES } from '../../../src/project/pipeline/pipeline';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { NO_COMMIT, PIPELINE_VARIABLES, releaseUserParameters, STAGES } from '../../../src/contracts';
+import { STAGE_MODES } from '../../../src/project/pipeline/pipeline';
 import { buildApp, configWith, seedConfig, template } from '../../support/app';
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -27,20 +28,27 @@ describe.each(seedConfig().projects.map((p) => [p.name, p] as const))(
       expect(pipeline).toMatchObject({ Name: `berth-${name}`, PipelineType: 'V2', ExecutionMode: 'QUEUED' });
     });
 
-    it('has exactly the 8 stages in order, one job each', () => {
+    it('given the 8 stages, when synthesized, then they are in order: shell stages on CodeBuild, release stages as Lambda invokes', () => {
       expect(pipeline.Stages.map((s: Props) => s.Name)).toEqual([...STAGES]);
-      expect(STAGES).toHaveLength(8);
-      for (const stage of pipeline.Stages.slice(1)) {
-        const builds = stage.Actions.filter((a: Props) => a.ActionTypeId.Provider === 'CodeBuild');
-        expect(builds, stage.Name).toHaveLength(1);
-      }
+      const providers = Object.fromEntries(
+        pipeline.Stages.map((s: Props) => [s.Name, s.Actions.map((a: Props) => a.ActionTypeId.Provider)]),
+      );
+      expect(providers).toEqual({
+        Source: ['S3'],
+        Checkout: ['CodeBuild'],
+        Test: ['CodeBuild'],
+        Build: ['CodeBuild', 'CodeBuild'],
+        Scan: ['Lambda'],
+        Push: ['Lambda'],
+        Deploy: ['Lambda'],
+        Verify: ['Lambda'],
+      });
     });
 
-    it('declares COMMIT_ID, BRANCH and REPOSITORY variables for the webhook to set', () => {
+    it('given the pipeline variables, when the webhook or the CLI starts an execution, then COMMIT_ID and RELEASE_MODE are all there is', () => {
       expect(pipeline.Variables).toEqual([
-        expect.objectContaining({ Name: 'COMMIT_ID' }),
-        expect.objectContaining({ Name: 'BRANCH', DefaultValue: project.repository.branch }),
-        expect.objectContaining({ Name: 'REPOSITORY', DefaultValue: project.repository.name }),
+        expect.objectContaining({ Name: PIPELINE_VARIABLES.commit, DefaultValue: NO_COMMIT }),
+        expect.objectContaining({ Name: PIPELINE_VARIABLES.mode, DefaultValue: 'release' }),
       ]);
     });
 
@@ -49,30 +57,50 @@ describe.each(seedConfig().projects.map((p) => [p.name, p] as const))(
       expect(source.ActionTypeId).toMatchObject({ Category: 'Source', Provider: 'S3' });
       expect(source.Configuration.PollForSourceChanges).toBe(false);
       expect(pipeline.Triggers ?? []).toEqual([]);
-      t.resourceCountIs('AWS::Events::Rule', 0);
     });
 
-    it('passes the pinned commit to every build stage and the branch to Checkout', () => {
-      for (const stage of pipeline.Stages.slice(1)) {
-        for (const action of stage.Actions.filter((a: Props) => a.ActionTypeId.Provider === 'CodeBuild')) {
-          const vars = JSON.parse(action.Configuration.EnvironmentVariables);
-          expect(vars, stage.Name).toContainEqual({
-            name: 'COMMIT_ID',
-            type: 'PLAINTEXT',
-            value: '#{variables.COMMIT_ID}',
-          });
+    it('given a rollback or redeploy, when a stage does not apply to the mode, then its entry condition skips it', () => {
+      for (const stage of pipeline.Stages as Props[]) {
+        const modes = STAGE_MODES[stage.Name as keyof typeof STAGE_MODES];
+        if (modes.length === 3) {
+          expect(stage.BeforeEntry, stage.Name).toBeUndefined();
+          continue;
+        }
+        const [condition] = stage.BeforeEntry.Conditions;
+        expect(condition.Result, stage.Name).toBe('SKIP');
+        const [rule] = condition.Rules;
+        expect(rule.RuleTypeId).toMatchObject({ Category: 'Rule', Provider: 'VariableCheck' });
+        const { Variable, Operator, Value } = rule.Configuration;
+        expect(Variable).toBe(`#{variables.${PIPELINE_VARIABLES.mode}}`);
+        // The rule succeeds (the stage runs) exactly for the stage's modes.
+        const runs = (mode: string) => (Operator === 'EQ' ? mode === Value : new RegExp(Value).test(mode));
+        for (const mode of ['release', 'rollback', 'redeploy']) {
+          expect(runs(mode), `${stage.Name} in ${mode}`).toBe(modes.includes(mode as never));
         }
       }
-      const checkout = JSON.parse(pipeline.Stages[1].Actions[0].Configuration.EnvironmentVariables);
-      expect(checkout).toContainEqual({ name: 'BRANCH', type: 'PLAINTEXT', value: '#{variables.BRANCH}' });
+      expect(STAGE_MODES.Checkout).toEqual(['release']);
+      expect(STAGE_MODES.Scan).toEqual(['release', 'rollback']);
     });
 
-    it("stores artifacts in the project's own bucket", () => {
-      const bucket = Object.keys(t.findResources('AWS::S3::Bucket'))[0];
-      expect(pipeline.ArtifactStore).toMatchObject({ Type: 'S3', Location: { Ref: bucket } });
+    it('given each CodeBuild action, when it runs, then it receives the pinned commit and nothing else from the execution', () => {
+      for (const stage of pipeline.Stages.slice(1)) {
+        for (const action of stage.Actions.filter((a: Props) => a.ActionTypeId.Provider === 'CodeBuild')) {
+          expect(JSON.parse(action.Configuration.EnvironmentVariables), stage.Name).toEqual([
+            { name: 'COMMIT_ID', type: 'PLAINTEXT', value: `#{variables.${PIPELINE_VARIABLES.commit}}` },
+          ]);
+        }
+      }
     });
 
-    it('clones with the PAT injected from Secrets Manager, never as plain text', () => {
+    it('given each release stage, when invoked, then its function receives commit, mode and execution id', () => {
+      for (const name of ['Scan', 'Push', 'Deploy', 'Verify']) {
+        const stage = pipeline.Stages.find((s: Props) => s.Name === name);
+        const invoke = stage.Actions.find((a: Props) => a.ActionTypeId.Provider === 'Lambda');
+        expect(JSON.parse(invoke.Configuration.UserParameters), name).toEqual(releaseUserParameters());
+      }
+    });
+
+    it('given Checkout, when it clones, then the branch comes from berth.yaml and the PAT from Secrets Manager, never as plain text', () => {
       const checkout = codebuildProjects(t)[`berth-${name}-checkout`];
       const env = checkout.Environment.EnvironmentVariables as Props[];
       expect(env).toContainEqual({
@@ -85,100 +113,108 @@ describe.each(seedConfig().projects.map((p) => [p.name, p] as const))(
         Type: 'PLAINTEXT',
         Value: `https://dev.azure.com/my-org/${project.repository.project}/_git/${project.repository.name}`,
       });
+      expect(env).toContainEqual({ Name: 'BRANCH', Type: 'PLAINTEXT', Value: project.repository.branch });
     });
 
-    it('builds privileged with a local Docker layer cache, tests with the configured command, scans at CRITICAL', () => {
+    it("stores artifacts in the project's own bucket", () => {
+      const bucket = Object.keys(t.findResources('AWS::S3::Bucket'))[0];
+      expect(pipeline.ArtifactStore).toMatchObject({ Type: 'S3', Location: { Ref: bucket } });
+    });
+
+    it('given both platforms, when building, then one privileged build per architecture runs on a host of that architecture', () => {
       const p = codebuildProjects(t);
-      expect(p[`berth-${name}-build`].Environment.PrivilegedMode).toBe(true);
-      expect(p[`berth-${name}-build`].Cache).toEqual({ Type: 'LOCAL', Modes: ['LOCAL_DOCKER_LAYER_CACHE'] });
-      expect(p[`berth-${name}-test`].Environment.EnvironmentVariables).toContainEqual({
-        Name: 'TEST_COMMAND',
-        Type: 'PLAINTEXT',
-        Value: project.pipeline.testCommand,
+      const amd = p[`berth-${name}-build-amd64`];
+      const arm = p[`berth-${name}-build-arm64`];
+      expect(amd.Environment).toMatchObject({ Type: 'LINUX_CONTAINER', PrivilegedMode: true });
+      expect(arm.Environment).toMatchObject({ Type: 'ARM_CONTAINER', PrivilegedMode: true });
+      const value = (proj: Props, n: string) =>
+        (proj.Environment.EnvironmentVariables as Props[]).find((e) => e.Name === n);
+      expect(value(amd, 'IMAGE_ARCHITECTURE')?.Value).toBe('amd64');
+      expect(value(arm, 'IMAGE_ARCHITECTURE')?.Value).toBe('arm64');
+      expect(value(amd, 'LAST_RELEASE')).toEqual({
+        Name: 'LAST_RELEASE',
+        Type: 'PARAMETER_STORE',
+        Value: `/berth/${name}/release`,
       });
-      expect(p[`berth-${name}-scan`].Environment.EnvironmentVariables).toContainEqual({
-        Name: 'SCAN_SEVERITY',
-        Type: 'PLAINTEXT',
-        Value: 'CRITICAL',
-      });
-      for (const stage of ['checkout', 'test', 'scan', 'push', 'deploy', 'verify']) {
+      for (const stage of ['checkout', 'test']) {
         expect(p[`berth-${name}-${stage}`].Environment.PrivilegedMode, stage).toBe(false);
-        // Cheapest compute for everything but the image build.
-        expect(p[`berth-${name}-${stage}`].Environment.ComputeType, stage).toBe('BUILD_GENERAL1_SMALL');
       }
-      expect(p[`berth-${name}-build`].Environment.ComputeType).toBe('BUILD_GENERAL1_MEDIUM');
+      expect(value(p[`berth-${name}-test`], 'TEST_COMMAND')?.Value).toBe(project.pipeline.testCommand);
     });
 
-    it('deploys through the release pointer with the configured counts', () => {
-      const env = codebuildProjects(t)[`berth-${name}-deploy`].Environment.EnvironmentVariables as Props[];
-      const value = (n: string) => env.find((e) => e.Name === n)?.Value;
-      expect(value('IMAGE_TAG_PARAMETER')).toBe(`/berth/${name}/image-tag`);
-      expect(value('SERVICE_NAME')).toBe(name);
-      expect(value('CONTAINER_NAME')).toBe('app');
-      expect(value('DESIRED_COUNT')).toBe(String(project.service.desiredCount));
-      expect(value('MIN_COUNT')).toBe(String(project.service.minCount));
-      expect(value('MAX_COUNT')).toBe(String(project.service.maxCount));
-    });
-
-    it('verifies from inside the VPC, through the internal ALB, at the health path', () => {
-      const verify = codebuildProjects(t)[`berth-${name}-verify`];
-      expect(verify.VpcConfig.Subnets).toHaveLength(2);
-      expect(verify.VpcConfig.SecurityGroupIds).toHaveLength(1);
-      const url = JSON.stringify(
-        verify.Environment.EnvironmentVariables.find((e: Props) => e.Name === 'HEALTH_URL').Value,
+    it('given Scan, when it judges findings, then it blocks at the configured severity', () => {
+      const [scan] = Object.values(
+        t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `berth-${name}-scan` } }),
       );
+      expect(scan.Properties.Environment.Variables).toMatchObject({
+        SCAN_SEVERITY: project.pipeline.scanSeverity,
+        IMAGE_ARCHITECTURES: 'amd64,arm64',
+      });
+    });
+
+    it('given Verify, when it checks the service, then it runs inside the VPC and calls the health path through the internal ALB', () => {
+      const [verify] = Object.values(
+        t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `berth-${name}-verify` } }),
+      );
+      expect(verify.Properties.VpcConfig.SubnetIds).toHaveLength(2);
+      expect(verify.Properties.VpcConfig.SecurityGroupIds).toHaveLength(1);
+      const url = JSON.stringify(verify.Properties.Environment.Variables.HEALTH_URL);
       expect(url).toContain('http://');
       expect(url).toContain(project.service.healthCheckPath);
     });
 
     it('runs no manual approval by default', () => {
-      expect(pipeline.Stages[6].Actions.map((a: Props) => a.ActionTypeId.Category)).toEqual(['Build']);
+      const deploy = pipeline.Stages.find((s: Props) => s.Name === 'Deploy');
+      expect(deploy.Actions.map((a: Props) => a.ActionTypeId.Category)).toEqual(['Invoke']);
     });
 
-    it('logs every stage to one log group with a retention', () => {
-      t.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: `/aws/codebuild/berth-${name}`,
-        RetentionInDays: 30,
-      });
+    it('given each stage, when it logs, then it writes to its own log group with a retention', () => {
+      const groups = Object.values(t.findResources('AWS::Logs::LogGroup')).map((g) => g.Properties);
+      for (const stage of ['checkout', 'test', 'build-amd64', 'build-arm64']) {
+        expect(groups).toContainEqual(
+          expect.objectContaining({ LogGroupName: `/berth/${name}/pipeline/${stage}`, RetentionInDays: 30 }),
+        );
+      }
+      for (const fn of ['scan', 'push', 'deploy', 'verify']) {
+        expect(groups).toContainEqual(
+          expect.objectContaining({ LogGroupName: `/aws/lambda/berth-${name}-${fn}`, RetentionInDays: 30 }),
+        );
+      }
       for (const p of Object.values(codebuildProjects(t))) {
         expect(p.LogsConfig.CloudWatchLogs.Status).toBe('ENABLED');
+        expect(JSON.stringify(p.LogsConfig.CloudWatchLogs.GroupName)).toMatch(/Logs[0-9A-F]{8}/);
       }
     });
   },
 );
 
 describe('delivery pipeline with approval', () => {
-  it('asks for a manual approval first in the Deploy stage, notifying the alarm topic', () => {
+  it('given approval: true, when a release reaches Deploy, then a manual approval runs first, notifying the alarm topic', () => {
     const config = configWith((raw) => {
       ((raw.projects as Props[])[0].pipeline as Props).approval = true;
-      ((raw.projects as Props[])[0].pipeline as Props).scanSeverity = 'HIGH';
     });
     const t = template(buildApp(config).projects.get(config.projects[0].name)!);
     const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0].Properties;
     const deploy = pipeline.Stages.find((s: Props) => s.Name === 'Deploy');
     expect(deploy.Actions.map((a: Props) => [a.ActionTypeId.Category, a.RunOrder])).toEqual([
       ['Approval', 1],
-      ['Build', 2],
+      ['Invoke', 2],
     ]);
     expect(deploy.Actions[0].Configuration.NotificationArn).toBeDefined();
-    t.hasResourceProperties('AWS::CodeBuild::Project', {
-      Environment: Match.objectLike({
-        EnvironmentVariables: Match.arrayWith([{ Name: 'SCAN_SEVERITY', Type: 'PLAINTEXT', Value: 'HIGH' }]),
-      }),
-    });
   });
 });
 
-describe('delivery pipeline on Graviton hosts', () => {
-  it('builds images on an arm64 CodeBuild image when the cluster runs Graviton instances', () => {
+describe('delivery pipeline for one platform', () => {
+  it('given build.platforms [linux/arm64] on Graviton hosts, when synthesized, then only the arm64 build exists', () => {
     const config = configWith((raw) => {
-      (raw.cluster as Props).instanceType = 't4g.medium';
+      (raw.cluster as Props).instanceType = 'c7g.large';
+      for (const p of raw.projects as Props[]) p.build = { platforms: ['linux/arm64'] };
     });
-    const t = template(buildApp(config).projects.get(config.projects[0].name)!);
-    const build = codebuildProjects(t)[`berth-${config.projects[0].name}-build`];
-    expect(build.Environment).toMatchObject({ Type: 'ARM_CONTAINER', PrivilegedMode: true });
-    expect(build.Environment.Image).toMatch(/aarch64/);
-    const test = codebuildProjects(t)[`berth-${config.projects[0].name}-test`];
-    expect(test.Environment.Type).toBe('LINUX_CONTAINER');
+    const name = config.projects[0].name;
+    const t = template(buildApp(config).projects.get(name)!);
+    const names = Object.keys(codebuildProjects(t)).sort();
+    expect(names).toEqual([`berth-${name}-build-arm64`, `berth-${name}-checkout`, `berth-${name}-test`]);
+    const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0].Properties;
+    expect(pipeline.Stages.find((s: Props) => s.Name === 'Build').Actions).toHaveLength(1);
   });
 });
