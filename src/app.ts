@@ -3,7 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { PLATFORM_TAG } from './contracts';
 import { platformNames, projectNames } from './config/names';
 import type { ParsedConfig } from './config/schema';
-import { alertsWarning } from './monitoring/alert-channels';
+import { alertsWarning } from './shared/alert-channels';
 import { NetworkStack } from './stacks/network-stack';
 import { PlatformStack } from './stacks/platform-stack';
 import { ProjectStack } from './stacks/project-stack';
@@ -22,6 +22,8 @@ export interface CreateAppOptions {
   readonly appProps?: AppProps;
   /** Run cdk-nag's AwsSolutions checks on synth. @default true */
   readonly nag?: boolean;
+  /** Attach Berth's config warnings (printed by synth); off for callers that print them their own way. @default true */
+  readonly warnings?: boolean;
 }
 
 /**
@@ -45,7 +47,7 @@ export function createApp(config: ParsedConfig, options: CreateAppOptions = {}):
     description: 'Berth platform: ECS cluster, internal ALB, HTTP API, webhook, monitoring',
   });
 
-  const noDestination = alertsWarning(config);
+  const noDestination = options.warnings === false ? undefined : alertsWarning(config);
   if (noDestination) Annotations.of(platform).addWarningV2('berth:no-alert-destination', noDestination);
 
   const projects = new Map<string, ProjectStack>();

@@ -1,17 +1,17 @@
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { CliError } from './errors';
 
 /**
@@ -41,20 +41,51 @@ export type AwsClientFactory = (region: string) => AwsClients;
 
 export const defaultAwsClients: AwsClientFactory = (region) => withDefaultClients({}, region);
 
-/** `clients`, with a default SDK client (default credential chain) for each one it lacks. */
+/**
+ * `clients`, with a default SDK client (default credential chain) for each one it lacks. A default client is made,
+ * and its SDK package loaded, when a command first uses it: a command starts without loading the packages of the
+ * services it never calls (each costs a tenth of a second or more to load).
+ */
 export function withDefaultClients(clients: Partial<AwsClients>, region: string): AllAwsClients {
-  return {
-    cloudFormation: clients.cloudFormation ?? new CloudFormationClient({ region }),
-    secretsManager: clients.secretsManager ?? new SecretsManagerClient({ region }),
-    codePipeline: clients.codePipeline ?? new CodePipelineClient({ region }),
-    ecs: clients.ecs ?? new ECSClient({ region }),
-    elbv2: clients.elbv2 ?? new ElasticLoadBalancingV2Client({ region }),
-    cloudWatch: clients.cloudWatch ?? new CloudWatchClient({ region }),
-    cloudWatchLogs: clients.cloudWatchLogs ?? new CloudWatchLogsClient({ region }),
-    ssm: clients.ssm ?? new SSMClient({ region }),
-    ecr: clients.ecr ?? new ECRClient({ region }),
-    sns: clients.sns ?? new SNSClient({ region }),
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+  const makers: { readonly [K in keyof AllAwsClients]: () => AllAwsClients[K] } = {
+    cloudFormation: () => new CloudFormationClient({ region }),
+    secretsManager: () => new SecretsManagerClient({ region }),
+    codePipeline: () =>
+      new (
+        require('@aws-sdk/client-codepipeline') as typeof import('@aws-sdk/client-codepipeline')
+      ).CodePipelineClient({ region }),
+    ecs: () =>
+      new (require('@aws-sdk/client-ecs') as typeof import('@aws-sdk/client-ecs')).ECSClient({ region }),
+    elbv2: () =>
+      new (
+        require('@aws-sdk/client-elastic-load-balancing-v2') as typeof import('@aws-sdk/client-elastic-load-balancing-v2')
+      ).ElasticLoadBalancingV2Client({ region }),
+    cloudWatch: () =>
+      new (
+        require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch')
+      ).CloudWatchClient({ region }),
+    cloudWatchLogs: () =>
+      new (
+        require('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs')
+      ).CloudWatchLogsClient({ region }),
+    ssm: () =>
+      new (require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm')).SSMClient({ region }),
+    ecr: () =>
+      new (require('@aws-sdk/client-ecr') as typeof import('@aws-sdk/client-ecr')).ECRClient({ region }),
+    sns: () =>
+      new (require('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns')).SNSClient({ region }),
   };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const made: Partial<Record<keyof AllAwsClients, unknown>> = {};
+  const all = {} as AllAwsClients;
+  for (const key of Object.keys(makers) as (keyof AllAwsClients)[]) {
+    Object.defineProperty(all, key, {
+      enumerable: true,
+      get: () => (made[key] ??= clients[key] ?? makers[key]()),
+    });
+  }
+  return all;
 }
 
 /** A stack parameter's current value (`ImageTag`, `RestartNonce`); undefined when the stack has no such parameter. */

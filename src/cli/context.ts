@@ -6,6 +6,9 @@ import { usageError } from './errors';
 import type { CliIO, Output } from './output';
 import { checkRegion } from './region';
 
+/** The environment variable holding the Azure DevOps PAT for `connect` (and `status`'s service-hook check). */
+export const PAT_ENV = 'AZURE_DEVOPS_PAT';
+
 /** What `runCli` can be handed instead of the real thing (tests pass mocks). */
 export interface CliDeps {
   /** Makes the AWS clients for a region. Default: real SDK clients with the default credential chain. */

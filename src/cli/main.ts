@@ -1,19 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { configPath } from '../config/load';
-import { alertsCommand } from './commands/alerts';
-import { connectCommand, PAT_ENV } from './commands/connect';
-import { execCommand } from './commands/exec';
-import { logsCommand } from './commands/logs';
-import { planCommand } from './commands/plan';
-import { redeployCommand } from './commands/redeploy';
-import { releasesCommand } from './commands/releases';
-import { rollbackCommand } from './commands/rollback';
-import { runCommand } from './commands/run';
-import { secretsCommand } from './commands/secrets';
-import { setPatCommand } from './commands/set-pat';
-import { statusCommand } from './commands/status';
-import { makeContext, type CliDeps, type Command } from './context';
+import { makeContext, PAT_ENV, type CliDeps, type Command } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, usageError } from './errors';
 import { Output, type CliIO } from './output';
 import { packageVersion } from './version';
@@ -27,22 +15,34 @@ import { packageVersion } from './version';
 export type { CliDeps } from './context';
 export type { CliIO } from './output';
 
-const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [
-    setPatCommand,
-    connectCommand,
-    planCommand,
-    statusCommand,
-    logsCommand,
-    execCommand,
-    releasesCommand,
-    rollbackCommand,
-    redeployCommand,
-    runCommand,
-    secretsCommand,
-    alertsCommand,
-  ].map((c) => [c.name, c]),
-);
+/**
+ * The commands by name, each module loaded only when its command runs (or for help): a module loads the AWS SDK
+ * packages its command calls, and a command should not wait for the others'.
+ */
+const COMMANDS: ReadonlyMap<string, () => Promise<Command>> = new Map([
+  ['set-pat', async () => (await import('./commands/set-pat')).setPatCommand],
+  ['connect', async () => (await import('./commands/connect')).connectCommand],
+  ['plan', async () => (await import('./commands/plan')).planCommand],
+  ['status', async () => (await import('./commands/status')).statusCommand],
+  ['logs', async () => (await import('./commands/logs')).logsCommand],
+  ['exec', async () => (await import('./commands/exec')).execCommand],
+  ['releases', async () => (await import('./commands/releases')).releasesCommand],
+  ['rollback', async () => (await import('./commands/rollback')).rollbackCommand],
+  ['redeploy', async () => (await import('./commands/redeploy')).redeployCommand],
+  ['run', async () => (await import('./commands/run')).runCommand],
+  ['secrets', async () => (await import('./commands/secrets')).secretsCommand],
+  ['alerts', async () => (await import('./commands/alerts')).alertsCommand],
+]);
+
+/** The command named `name`, or undefined when there is none. */
+async function loadCommand(name: string): Promise<Command | undefined> {
+  return COMMANDS.get(name)?.();
+}
+
+/** Every command, in the order of help. */
+async function allCommands(): Promise<Command[]> {
+  return Promise.all([...COMMANDS.values()].map((load) => load()));
+}
 
 const GLOBAL_OPTIONS = {
   config: { type: 'string' },
@@ -104,19 +104,20 @@ async function dispatch(argv: string[], io: CliIO, out: Output, deps: CliDeps): 
       );
     }
     if (topic !== undefined) {
-      const cmd = COMMANDS.get(topic);
+      const cmd = await loadCommand(topic);
       if (!cmd) throw unknownCommand(topic);
       out.result(commandHelp(cmd), helpData(cmd));
     } else {
-      out.result(generalHelp(), {
+      const commands = await allCommands();
+      out.result(generalHelp(commands), {
         usage: 'berth <command> [<project>] [--config <file>] [--json]',
-        commands: [...COMMANDS.values()].map(helpData),
+        commands: commands.map(helpData),
       });
     }
     return;
   }
 
-  const cmd = COMMANDS.get(name);
+  const cmd = await loadCommand(name);
   if (!cmd) throw unknownCommand(name);
   const { positionals, values } = parse(own, cmd);
   if (values.help) {
@@ -189,7 +190,7 @@ function helpData(cmd: Command) {
   return { name: cmd.name, usage: cmd.usage, summary: cmd.summary };
 }
 
-function generalHelp(): string {
+function generalHelp(commands: readonly Command[]): string {
   // The usage lines are long: each command on its line, its summary indented under it.
   const row = (left: string, right: string) => `  ${left}\n      ${right}`;
   return [
@@ -199,7 +200,7 @@ function generalHelp(): string {
     '       berth --version',
     '',
     'Commands:',
-    ...[...COMMANDS.values()].map((c) => row(c.usage.replace(/^berth /, ''), c.summary)),
+    ...commands.map((c) => row(c.usage.replace(/^berth /, ''), c.summary)),
     row('help [<command>]', "Show this help, or a command's"),
     '',
     GLOBAL_FLAGS_HELP,

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from '../common/kms';
 import { architectureOf } from '../config/instance-types';
 import { acknowledge } from '../nag';
 
@@ -81,6 +82,7 @@ export class EcsCluster extends Construct {
       pendingWindow: Duration.days(7),
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    denyGrantsExceptForAwsServices(this.execKey);
     // CloudWatch Logs encrypts the session log with the key (CloudWatch Logs User Guide, "Encrypt log data in
     // CloudWatch Logs using AWS KMS"): only for log groups of this account and region.
     this.execKey.addToResourcePolicy(

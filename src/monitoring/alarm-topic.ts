@@ -4,6 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from '../common/kms';
 import { ALERTS } from '../contracts';
 
 export interface AlarmTopicProps {
@@ -43,6 +44,7 @@ export class AlarmTopic extends Construct {
       pendingWindow: Duration.days(7),
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    denyGrantsExceptForAwsServices(this.key);
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowAlarmPublishersToUseTheKey',

@@ -50,7 +50,7 @@ export class AlertChannelSecret extends Construct {
 export interface ChatAlertsProps {
   /** The platform alarm topic the function subscribes to. */
   readonly topic: sns.ITopic;
-  /** The chat channels (`alertChannelSettings(config)` in src/monitoring/alert-channels.ts); at least one. */
+  /** The chat channels (`alertChannelSettings(config)` in src/shared/alert-channels.ts); at least one. */
   readonly channels: readonly AlertChannelSettings[];
   /** Physical function name (`platformNames(config).alertsFunctionName`). */
   readonly functionName: string;

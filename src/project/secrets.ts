@@ -34,7 +34,7 @@ export class ProjectSecrets extends Construct {
     this.pat = new secretsmanager.Secret(this, 'AzureDevOpsPat', {
       secretName: props.patSecretName,
       description:
-        'Azure DevOps PAT (Code: read & status) of this project: set it with `npx berth set-pat <project>`',
+        'Azure DevOps PAT (Code: read & status) of this project: set it with `npx --no-install berth set-pat <project>`',
       // An empty placeholder, not a secret: the value is written by the operator after deploy.
       secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ [PAT_JSON_KEY]: '' })),
       removalPolicy: RemovalPolicy.RETAIN,
@@ -42,7 +42,7 @@ export class ProjectSecrets extends Construct {
     this.webhook = new secretsmanager.Secret(this, 'WebhookCredentials', {
       secretName: props.webhookSecretName,
       description:
-        "Basic-auth credentials Azure DevOps sends to this project's webhook (see `npx berth connect`)",
+        "Basic-auth credentials Azure DevOps sends to this project's webhook (see `npx --no-install berth connect`)",
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ username: props.webhookUsername }),
         generateStringKey: 'password',

@@ -7,7 +7,7 @@ import { InternalLoadBalancer } from '../edge/load-balancer';
 import { azureDevOpsBaseUrl, platformNames, projectNames } from '../config/names';
 import { WebhookEndpoint } from '../edge/webhook';
 import { AlarmTopic } from '../monitoring/alarm-topic';
-import { alertChannelSettings } from '../monitoring/alert-channels';
+import { alertChannelSettings } from '../shared/alert-channels';
 import { ChatAlerts } from '../monitoring/alerts';
 import { platformGeneration } from '../monitoring/generation';
 import { PipelineEvents } from '../monitoring/pipeline-events';

@@ -4,7 +4,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CliDeps } from '../../src/cli/main';
-import { NO_ALERT_DESTINATION_WARNING } from '../../src/monitoring/alert-channels';
+import { NO_ALERT_DESTINATION_WARNING } from '../../src/shared/alert-channels';
 import { assertNoSecretsWritten, capture, mockAws, run, stack, waitFor, writeConfig } from './helpers';
 
 /**

@@ -1,15 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { runCli } from '../../src/cli/main';
 import { parseAssumptions } from '../../src/cli/commands/plan';
 import { DEFAULT_ASSUMPTIONS } from '../../src/cli/plan/estimate';
 import { defaultPrices } from '../../src/cli/plan/prices';
-import { NO_ALERT_DESTINATION_WARNING } from '../../src/monitoring/alert-channels';
-import { buildApp, REPO_ROOT, seedConfig } from '../support/app';
+import { NO_ALERT_DESTINATION_WARNING } from '../../src/shared/alert-channels';
+import { REPO_ROOT, seedApp, template } from '../support/app';
 import { capture } from './helpers';
 
 /**
@@ -103,10 +102,10 @@ beforeAll(async () => {
   seed = await planJson();
   seedHuman = await plan([]);
   // The templates as the app's own tests see them: built independently of `berth plan`.
-  const app = buildApp(seedConfig());
+  const app = seedApp();
   templates = [app.network, app.platform, ...app.projects.values()].map((s) => ({
     name: s.stackName,
-    resources: Template.fromStack(s).toJSON().Resources as PlanJson['stacks'] extends unknown
+    resources: template(s).toJSON().Resources as PlanJson['stacks'] extends unknown
       ? Record<string, { Type: string; Properties?: Record<string, unknown> }>
       : never,
   }));

@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadConfig } from '../../src/config/load';
 import type { ParsedConfig } from '../../src/config/schema';
 import { assignAlarms, projectTargetGroup } from '../../src/cli/status/collect';
-import { NO_ALERT_DESTINATION_WARNING } from '../../src/monitoring/alert-channels';
+import { NO_ALERT_DESTINATION_WARNING } from '../../src/shared/alert-channels';
 import {
   ADO_COLLECTION,
   ADO_ORIGIN,

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { buildApp, configWith, template } from '../support/app';
+import { buildApp, configWith, template, seedApp } from '../support/app';
 
 describe('ECS cluster on EC2 (seed config)', () => {
   let t: Template;
   beforeAll(() => {
-    t = template(buildApp().platform);
+    t = template(seedApp().platform);
   });
 
   it('creates the cluster with Container Insights', () => {

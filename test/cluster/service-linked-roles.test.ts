@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { SERVICE_LINKED_ROLES } from '../../src/cluster/service-linked-roles';
-import { buildApp, template } from '../support/app';
+import { seedApp, template } from '../support/app';
 
 type Resource = { Properties: Record<string, unknown>; DependsOn?: string[] };
 
@@ -9,7 +9,7 @@ describe('service-linked roles (fresh account)', () => {
   let t: Template;
   let resources: Record<string, Resource>;
   beforeAll(() => {
-    t = template(buildApp().platform);
+    t = template(seedApp().platform);
     resources = t.toJSON().Resources as Record<string, Resource>;
   });
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { buildApp, configWith, template } from '../support/app';
+import { buildApp, configWith, template, seedApp } from '../support/app';
 
 const logicalIdOf = (t: Template, type: string, props: Record<string, unknown> = {}) => {
   const ids = Object.keys(t.findResources(type, { Properties: props }));
@@ -11,7 +11,7 @@ const logicalIdOf = (t: Template, type: string, props: Record<string, unknown> =
 describe('edge: internal ALB and HTTP API (seed config)', () => {
   let t: Template;
   beforeAll(() => {
-    t = template(buildApp().platform);
+    t = template(seedApp().platform);
   });
 
   it('makes the ALB internal, in the two private subnets', () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { ALERTS } from '../../src/contracts';
 import { TOPIC_PUBLISHERS } from '../../src/monitoring/alarm-topic';
-import { buildApp, configWith, template } from '../support/app';
+import { buildApp, configWith, template, seedApp } from '../support/app';
 
 const onlyId = (t: Template, type: string) => {
   const ids = Object.keys(t.findResources(type));
@@ -19,7 +19,7 @@ const topicKeyId = (t: Template) => {
 describe('alarm topic (seed config)', () => {
   let t: Template;
   beforeAll(() => {
-    t = template(buildApp().platform);
+    t = template(seedApp().platform);
   });
 
   it('encrypts the topic with a customer-managed KMS key of its own, rotated yearly', () => {

@@ -9,7 +9,7 @@ import {
   alertsWarning,
   NO_ALERT_DESTINATION_WARNING,
   webhookUrlProblem,
-} from '../../src/monitoring/alert-channels';
+} from '../../src/shared/alert-channels';
 import { platformAlarmNames } from '../../src/monitoring/alarm-names';
 import { EMPTY_CHANNEL_SECRET } from '../../src/monitoring/alerts';
 import { buildApp, configWith, REPO_ROOT, seedConfig, template } from '../support/app';
@@ -244,9 +244,9 @@ describe('without chat channels', () => {
   });
 });
 
-describe('src/monitoring/alert-channels.ts', () => {
+describe('src/shared/alert-channels.ts', () => {
   it('stays pure (the alerts function and the CLI import it): no CDK, no SDK, the schema for types only', () => {
-    const source = readFileSync(path.join(REPO_ROOT, 'src', 'monitoring', 'alert-channels.ts'), 'utf8');
+    const source = readFileSync(path.join(REPO_ROOT, 'src', 'shared', 'alert-channels.ts'), 'utf8');
     const imports = [...source.matchAll(/^import (type )?.*from '([^']+)';$/gm)].map((m) => ({
       typeOnly: m[1] !== undefined,
       from: m[2],

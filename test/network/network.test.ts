@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { buildApp, configWith, template } from '../support/app';
+import { buildApp, configWith, template, seedApp } from '../support/app';
 
 type Resources = Record<string, { Properties: Record<string, unknown> }>;
 
 describe('network stack (seed config)', () => {
   let t: Template;
   beforeAll(() => {
-    t = template(buildApp().network);
+    t = template(seedApp().network);
   });
 
   it('creates the VPC with the configured CIDR and DNS support', () => {

@@ -3,14 +3,14 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CFN_MAX_RESOURCES } from '../../src/config/limits';
 import { targetGroupHash, targetGroupName } from '../../src/config/names';
 import { NO_RELEASE, STACK_PARAMETERS } from '../../src/contracts';
-import { buildApp, configWith, seedConfig, template } from '../support/app';
+import { buildApp, configWith, seedConfig, template, seedApp } from '../support/app';
 
 const config = seedConfig();
 
 describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %s', (name, project) => {
   let t: Template;
   beforeAll(() => {
-    t = template(buildApp().projects.get(name)!);
+    t = template(seedApp().projects.get(name)!);
   });
 
   it('has an ECR repository that scans on push, has immutable tags, is KMS-encrypted and is retained', () => {

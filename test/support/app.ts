@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Stack } from 'aws-cdk-lib';
+import { Stage, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createApp, type BerthApp } from '../../src/app';
 import { loadConfig, validateConfig } from '../../src/config/load';
@@ -36,6 +36,22 @@ export function buildApp(config: ParsedConfig = seedConfig(), nag = false): Bert
   });
 }
 
+let seed: BerthApp | undefined;
+
+/**
+ * The seed app, built once per test worker and shared by the test files that only read its templates (a full
+ * build and synth takes seconds). Never add constructs to it: build your own with {@link buildApp}.
+ */
+export function seedApp(): BerthApp {
+  return (seed ??= buildApp());
+}
+
+/**
+ * A stack's template. The app is synthesized once, not once per stack (`Template.fromStack` forces a new synth of
+ * the whole app every call); so add every construct before asking for a template.
+ */
 export function template(stack: Stack): Template {
-  return Template.fromStack(stack);
+  const app = Stage.of(stack)!;
+  const assembly = app.synth();
+  return Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>);
 }

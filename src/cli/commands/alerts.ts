@@ -7,7 +7,7 @@ import {
   WEBHOOK_HOSTS,
   webhookUrlProblem,
   type AlertChannelType,
-} from '../../monitoring/alert-channels';
+} from '../../shared/alert-channels';
 import { describeStack, putSecretString, translateAwsError, type AwsClients } from '../aws';
 import type { Command, CommandContext } from '../context';
 import { CliError, usageError } from '../errors';

@@ -15,12 +15,12 @@ import {
   subscriptionBody,
   type Subscription,
 } from '../azure-devops';
-import type { Command, CommandContext } from '../context';
+import { PAT_ENV, type Command, type CommandContext } from '../context';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, usageError } from '../errors';
 import { patProblem, promptHidden } from '../prompt';
 
 const USAGE = 'berth connect <project> | --all';
-export const PAT_ENV = 'AZURE_DEVOPS_PAT';
+export { PAT_ENV };
 const PAT_SCOPES = listScopes(CONNECT_PAT_SCOPES);
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

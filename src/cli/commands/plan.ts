@@ -8,7 +8,7 @@ import {
   estimateMonthlyCost,
   type Assumptions,
 } from '../plan/estimate';
-import { alertsWarning } from '../../monitoring/alert-channels';
+import { alertsWarning } from '../../shared/alert-channels';
 import { planPlacement } from '../plan/placement';
 import { PriceError, defaultPrices, readPriceFile, type PriceFile } from '../plan/prices';
 import { planJson, renderPlan } from '../plan/render';

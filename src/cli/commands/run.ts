@@ -195,6 +195,8 @@ async function follow(
   args: { cluster: string; taskArn: string; logGroup: string; logStream: string; region: string },
 ): Promise<{ task: Task; lines: string[] }> {
   const lines: string[] = [];
+  // Not a paginator: this tails a stream that is still being written. GetLogEvents' forward token is kept across
+  // polls (at the end it returns the token it was given), so each poll prints only what is new.
   let token: string | undefined;
   const readLogs = async (): Promise<number> => {
     let printed = 0;

@@ -82,6 +82,8 @@ export function synthesize(
   try {
     const { app } = createApp(config, {
       nag: false,
+      // plan prints its own warnings (the alerts one among them), in its own words and in --json.
+      warnings: false,
       appProps: { context, outdir, builtinCloudFormationValidation: false },
     });
     return app.synth().stacks.map((s) => ({

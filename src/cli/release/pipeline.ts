@@ -7,7 +7,7 @@ import {
   type CodePipelineClient,
 } from '@aws-sdk/client-codepipeline';
 import { PIPELINE_VARIABLES, type ReleaseMode } from '../../contracts';
-import { findFailedAction } from '../../functions/pipeline-events/execution';
+import { findFailedAction } from '../../shared/pipeline-execution';
 import { DEPLOY_HINT, errorName, translateAwsError } from '../aws';
 import type { CommandContext } from '../context';
 import { CliError } from '../errors';

@@ -1,9 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import {
-  CloudWatchClient,
-  DescribeAlarmsCommand,
-  type DescribeAlarmsCommandOutput,
-} from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
 import {
   CodePipelineClient,
   GetPipelineExecutionCommand,
@@ -18,11 +14,11 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { platformNames, projectNames, targetGroupName } from '../../config/names';
-import { factsOf, findFailedAction } from '../../functions/pipeline-events/execution';
+import { factsOf, findFailedAction } from '../../shared/pipeline-execution';
 import { isWeb, type ParsedConfig, type ParsedProject } from '../../config/schema';
 import { NO_RELEASE, STACK_PARAMETERS } from '../../contracts';
 import { errorMessage, stackParameter, translateAwsError, type AwsClients } from '../aws';
-import { alertsWarning } from '../../monitoring/alert-channels';
+import { alertsWarning } from '../../shared/alert-channels';
 import type { ServiceHookStatus } from './service-hooks';
 
 /**
@@ -491,31 +487,23 @@ export async function alarmsInAlarm(
   region: string,
 ): Promise<AlarmStatus[]> {
   const alarms: AlarmStatus[] = [];
-  let token: string | undefined;
-  do {
-    let res: DescribeAlarmsCommandOutput;
-    try {
-      res = await cw.send(
-        new DescribeAlarmsCommand({
-          AlarmNamePrefix: namePrefix,
-          StateValue: 'ALARM',
-          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-          NextToken: token,
-        }),
-      );
-    } catch (e) {
-      throw translateAwsError(e, {
-        action: 'cloudwatch:DescribeAlarms',
-        resource: `the alarms ${namePrefix}*`,
-        region,
-      });
+  try {
+    for await (const res of paginateDescribeAlarms(
+      { client: cw },
+      { AlarmNamePrefix: namePrefix, StateValue: 'ALARM', AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] },
+    )) {
+      for (const a of [...(res.MetricAlarms ?? []), ...(res.CompositeAlarms ?? [])]) {
+        if (!a.AlarmName) continue;
+        alarms.push({ name: a.AlarmName, reason: a.StateReason, since: iso(a.StateUpdatedTimestamp) });
+      }
     }
-    for (const a of [...(res.MetricAlarms ?? []), ...(res.CompositeAlarms ?? [])]) {
-      if (!a.AlarmName) continue;
-      alarms.push({ name: a.AlarmName, reason: a.StateReason, since: iso(a.StateUpdatedTimestamp) });
-    }
-    token = res.NextToken;
-  } while (token);
+  } catch (e) {
+    throw translateAwsError(e, {
+      action: 'cloudwatch:DescribeAlarms',
+      resource: `the alarms ${namePrefix}*`,
+      region,
+    });
+  }
   return alarms.sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -1,6 +1,6 @@
 import type { Context, SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { ALERTS, type AlertChannelSettings } from '../../contracts';
-import { isLegacyTeamsConnector, webhookUrlProblem } from '../../monitoring/alert-channels';
+import { isLegacyTeamsConnector, webhookUrlProblem } from '../../shared/alert-channels';
 import { postJson, type HttpDeps, type RetryPolicy } from './deliver';
 import { formatFor } from './format';
 import { readMessage, type Alert } from './message';

@@ -198,7 +198,7 @@ export function updateFailureMessage(c: FailureContext): string {
       'The stack was not rolled back (its rollback is disabled): run npx cdk deploy to put it right.',
     );
   }
-  lines.push(`The service's logs: npx berth logs ${c.project}`);
+  lines.push(`The service's logs: npx --no-install berth logs ${c.project}`);
   return lines.join('\n');
 }
 

@@ -96,7 +96,7 @@ export function createVerifyStage(
           `ECS deployment ${p.id} of service ${service} FAILED: ${p.rolloutStateReason ?? 'no reason given'} (${progress}).`,
           'Latest service events:',
           ...eventLines(view),
-          `The service's logs: npx berth logs ${settings.project}`,
+          `The service's logs: npx --no-install berth logs ${settings.project}`,
         ].join('\n'),
       };
     }
@@ -107,7 +107,7 @@ export function createVerifyStage(
         kind: 'waiting',
         state: run.state ?? {},
         waitingFor: `ECS to settle service ${service} (${settled.why}; ${progress})`,
-        onTimeout: `See the service's events in the ECS console and its logs: npx berth logs ${settings.project}`,
+        onTimeout: `See the service's events in the ECS console and its logs: npx --no-install berth logs ${settings.project}`,
       };
     }
     if (healthUrl === undefined) {
@@ -126,7 +126,7 @@ export function createVerifyStage(
       kind: 'waiting',
       state: { lastHealth: health.said },
       waitingFor: `${healthUrl} to answer 2xx (last answer: ${health.said}; ECS: ${progress})`,
-      onTimeout: `The service's logs: npx berth logs ${settings.project}`,
+      onTimeout: `The service's logs: npx --no-install berth logs ${settings.project}`,
     };
   }
 

@@ -92,7 +92,7 @@ export function shQuote(value: string): string {
 
 /** Environment a stage's command sets for its script, beyond what the CodeBuild project provides. */
 export interface StageCommandOptions {
-  /** Project name shown in the Checkout stage's `npx berth set-pat <project>` hints. */
+  /** Project name shown in the Checkout stage's `npx --no-install berth set-pat <project>` hints. */
   readonly projectName?: string;
 }
 

@@ -7,7 +7,7 @@ import {
 } from '../../../src/functions/pipeline-events/commit-status';
 import { consoleExecutionUrl } from '../../../src/functions/pipeline-events/console-url';
 import { parsePipelineEvent, PIPELINE_EXECUTION_STATES } from '../../../src/functions/pipeline-events/event';
-import { factsOf, findFailedAction } from '../../../src/functions/pipeline-events/execution';
+import { factsOf, findFailedAction } from '../../../src/shared/pipeline-execution';
 import { PIPELINE_EVENTS_METRICS, PROJECT_DIMENSION } from '../../../src/functions/pipeline-events/metrics';
 import {
   failureSubject,

@@ -349,7 +349,7 @@ describe('Deploy when ECS fails', () => {
         `CloudFormation could not release 3f5e2c1 (${COMMIT}) to ${PROJECT}: stack ${STACK_NAME} is UPDATE_ROLLBACK_COMPLETE.`,
         `First failure: Service (AWS::ECS::Service) UPDATE_FAILED: ${CIRCUIT_BREAKER}`,
         'CloudFormation rolled the stack back: the previous release (0a1b2c3) keeps serving.',
-        `The service's logs: npx berth logs ${PROJECT}`,
+        `The service's logs: npx --no-install berth logs ${PROJECT}`,
       ].join('\n'),
     );
     expect(logWrites()).toEqual([]);

@@ -164,7 +164,7 @@ describe('Verify of a worker (no health URL)', () => {
         'Latest service events:',
         '- 2026-12-01T10:01:00.000Z (service cash-collection) has reached a steady state.',
         '- 2026-12-01T10:00:00.000Z (service cash-collection) has started 2 tasks.',
-        `The service's logs: npx berth logs ${PROJECT}`,
+        `The service's logs: npx --no-install berth logs ${PROJECT}`,
       ].join('\n'),
     );
   });
@@ -183,7 +183,7 @@ describe('Verify of a worker (no health URL)', () => {
 
     expect(failureMessage(codePipeline)).toBe(
       'Verify gave up after 300 s waiting for ECS to settle service cash-collection (rolloutState IN_PROGRESS; 0 of 2 tasks running, rolloutState IN_PROGRESS, 1 deployment). ' +
-        `See the service's events in the ECS console and its logs: npx berth logs ${PROJECT}`,
+        `See the service's events in the ECS console and its logs: npx --no-install berth logs ${PROJECT}`,
     );
   });
 
@@ -243,7 +243,7 @@ describe('Verify of a web service (health URL)', () => {
 
     expect(failureMessage(codePipeline)).toBe(
       `Verify gave up after 20 s waiting for ${HEALTH} to answer 2xx (last answer: HTTP 500; ECS: 2 of 2 tasks running, rolloutState COMPLETED, 1 deployment). ` +
-        `The service's logs: npx berth logs ${PROJECT}`,
+        `The service's logs: npx --no-install berth logs ${PROJECT}`,
     );
   });
 

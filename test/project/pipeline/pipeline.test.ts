@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { NO_COMMIT, PIPELINE_VARIABLES, releaseUserParameters, STAGES } from '../../../src/contracts';
 import { STAGE_MODES } from '../../../src/project/pipeline/pipeline';
-import { buildApp, configWith, seedConfig, template } from '../../support/app';
+import { buildApp, configWith, seedConfig, template, seedApp } from '../../support/app';
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -20,7 +20,7 @@ describe.each(seedConfig().projects.map((p) => [p.name, p] as const))(
     let t: Template;
     let pipeline: Props;
     beforeAll(() => {
-      t = template(buildApp().projects.get(name)!);
+      t = template(seedApp().projects.get(name)!);
       pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0].Properties;
     });
 

@@ -27,7 +27,7 @@ project="${BERTH_PROJECT:-<project>}"
 
 berth_require_commit
 berth_require REPOSITORY_URL
-[[ -n "$pat" ]] || berth_fail "the project's PAT is not set: run \`npx berth set-pat $project\`"
+[[ -n "$pat" ]] || berth_fail "the project's PAT is not set: run \`npx --no-install berth set-pat $project\`"
 
 # The repository URL: https:// (http:// only when allowed), no credentials, no query or fragment. It is not
 # printed when malformed: it might carry credentials.
@@ -116,7 +116,7 @@ mapfile -t answer <<<"$probe"
 status="${answer[0]:-000}"
 content_type="${answer[1]:-}"
 redirect="${answer[2]:-}"
-set_pat="set it with \`npx berth set-pat $project\`"
+set_pat="set it with \`npx --no-install berth set-pat $project\`"
 case "$status" in
   200)
     if [[ "$content_type" != application/x-git-upload-pack-advertisement* ]]; then

@@ -303,7 +303,7 @@ describe.concurrent('Checkout: the PAT', () => {
     const result = await checkout({ AZURE_DEVOPS_PAT: WRONG_PAT }, { server: refusing, recorded: true });
     expect(result.run.code).toBe(1);
     expect(result.run.stderr).toBe(
-      `berth: Azure DevOps refused the PAT for ${refusing.baseUrl}${REPO_PATH} (401): check it has Code (Read) scope and is not expired; set it with \`npx berth set-pat <project>\`\n`,
+      `berth: Azure DevOps refused the PAT for ${refusing.baseUrl}${REPO_PATH} (401): check it has Code (Read) scope and is not expired; set it with \`npx --no-install berth set-pat <project>\`\n`,
     );
     expect(refusing.requests.length).toBeGreaterThan(0);
     expect(refusing.requests.every((r) => !r.authorized)).toBe(true);
@@ -327,7 +327,9 @@ describe.concurrent('Checkout: the PAT', () => {
   it('fails before any request when the PAT is not set, naming the project (buildspec)', async () => {
     const { run } = await checkout({ AZURE_DEVOPS_PAT: ' \n' }, { mode: 'buildspec', recorded: true });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`berth: the project's PAT is not set: run \`npx berth set-pat ${PROJECT}\`\n`);
+    expect(run.stderr).toBe(
+      `berth: the project's PAT is not set: run \`npx --no-install berth set-pat ${PROJECT}\`\n`,
+    );
     expect(
       run.calls.filter((c) => c.tool === 'curl' || (c.tool === 'git' && c.args.includes('fetch'))),
     ).toEqual([]);
