@@ -240,7 +240,7 @@ function commandHelp(cmd: Command): string {
   ].join('\n');
 }
 
-/** Runs the command line of this process; the launcher (`bin/berth-cli.js`) and `npm run berth` call it. */
+/** Runs the command line of this process; the launcher (`bin/berth-cli.js`, what `npx --no-install berth` runs) calls it. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
   // The SDK's multi-line notice about future Node.js versions would bury the CLI's own messages on stderr;
   // an explicit setting by the user wins.
@@ -250,11 +250,5 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-  });
-}
-
-if (require.main === module) {
-  void main().then((code) => {
-    process.exitCode = code;
   });
 }

@@ -1,9 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { platformNames, projectNames } from '../config/names';
-import { isWeb, type ParsedProject } from '../config/schema';
-import { projectAlarmNamesOf } from './alarm-names';
+import { platformNames } from '../config/names';
 import {
   pipelineOutcomeMetrics,
   RELEASE_STAGES,
@@ -13,17 +11,18 @@ import {
   taskCountMetrics,
   webhookOutcomeMetrics,
 } from './metrics';
-import { projectThresholds, WEBHOOK_DEADLINE_MS, type PlatformThresholds } from './thresholds';
+import { WEBHOOK_DEADLINE_MS, type PlatformThresholds, type ProjectThresholds } from './thresholds';
 
 /*
  * Why hand-written widgets and not cdk-monitoring-constructs: that library builds a dashboard (and alarms) from
  * constructs it is handed (a FargateService, an ApplicationTargetGroup, ...). Berth's one dashboard lives in the
  * shared platform stack, which must never import from a project stack (references flow shared -> project only).
- * So every project section here addresses its metrics by names derived from the config: ECS metrics by
- * ClusterName + ServiceName, target-group metrics by a SEARCH on the target group's name, pipeline outcomes by
- * the Berth custom metrics' dimensions. The library offers no such name-based path, would pull a dependency for
- * a dozen graph widgets, and would make its own alarm naming and missing-data choices, which Berth makes per
- * alarm on purpose. aws-cdk-lib's CloudWatch L2 widgets are all this needs.
+ * So every project section here addresses its metrics by names the platform stack derives from the config
+ * ({@link MonitoredProject}): ECS metrics by ClusterName + ServiceName, target-group metrics by a SEARCH on the
+ * target group's name, pipeline outcomes by the Berth custom metrics' dimensions. The library offers no such
+ * name-based path, would pull a dependency for a dozen graph widgets, and would make its own alarm naming and
+ * missing-data choices, which Berth makes per alarm on purpose. aws-cdk-lib's CloudWatch L2 widgets are all this
+ * needs.
  */
 
 /** The platform-wide series the dashboard graphs (built once in PlatformMonitoring, shared with its alarms). */
@@ -72,19 +71,50 @@ export interface AlertsMetrics {
   readonly errors: cloudwatch.Metric;
 }
 
+/** A routed project's route on the shared ALB, as its dashboard section shows it. */
+export interface MonitoredRoute {
+  /** The path the ALB routes to the project (shown as `<path>/*`). */
+  readonly path: string;
+  /** Its target group's name (`targetGroupName()`, src/config/names.ts): its metrics are searched by it. */
+  readonly targetGroupName: string;
+}
+
+/**
+ * One project as the dashboard shows it, by names and thresholds the platform stack derives from the config (the
+ * platform never imports a project stack, so it refers to the project's resources by name).
+ */
+export interface MonitoredProject {
+  /** The project's name: its section's title and the `Project` dimension of its pipeline and release metrics. */
+  readonly name: string;
+  /** Its ECS service's name (the `ServiceName` dimension of its ECS and Container Insights metrics). */
+  readonly serviceName: string;
+  /** Its pipeline's name, shown in its section's header. */
+  readonly pipelineName: string;
+  /** The names of the alarms it has (they live in its own stack), listed in its alarm status widget. */
+  readonly alarmNames: readonly string[];
+  /** Its alarm thresholds (defaults merged with its overrides), drawn on its graphs. */
+  readonly thresholds: ProjectThresholds;
+  /** Its route and target group; undefined for a worker (no target group, so no request graphs). */
+  readonly route?: MonitoredRoute;
+}
+
 export interface BerthDashboardProps {
   /** The config's prefix; the dashboard is named after it. */
   readonly prefix: string;
+  /** The platform-wide series to graph (shared with the platform alarms). */
   readonly metrics: PlatformMetrics;
   /** The alerts function's outcomes; undefined without chat channels (no such function, no such metric). */
   readonly alerts?: AlertsMetrics;
   /** The platform alarms, shown in the platform section's alarm status widget. */
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /** The platform alarms' thresholds, drawn on the platform graphs. */
   readonly thresholds: PlatformThresholds;
+  /** The Auto Scaling group's minimum size, drawn on the container instances graph. */
   readonly minCapacity: number;
+  /** The Auto Scaling group's maximum size, drawn on the container instances graph. */
   readonly maxCapacity: number;
-  /** The config's projects: one section each, in config order. */
-  readonly projects: readonly ParsedProject[];
+  /** The projects: one section each, in the given (config) order. */
+  readonly projects: readonly MonitoredProject[];
   /**
    * The platform generation, shown in the header: the NAT graphs name gateways of the network stack, so a change
    * that replaces one must change this template too. @default - none
@@ -249,21 +279,28 @@ export class BerthDashboard extends Construct {
     for (const project of props.projects) this.addProject(props, project);
   }
 
-  private addProject(props: BerthDashboardProps, project: ParsedProject): void {
+  private addProject(props: BerthDashboardProps, project: MonitoredProject): void {
     const prefix = { prefix: props.prefix };
-    const n = projectNames(prefix, project);
+    const named = { name: project.name };
     const clusterName = platformNames(prefix).clusterName;
-    const th = projectThresholds(project);
-    const tg = targetGroupSearches(prefix, project, props.projects);
-    const utilization = serviceUtilizationMetrics(clusterName, n.service, Duration.minutes(5));
-    const tasks = taskCountMetrics(clusterName, n.service);
-    const pipeline = pipelineOutcomeMetrics(prefix, project, Duration.hours(1));
-    const alarmNames = projectAlarmNamesOf(prefix, project);
-    const what = isWeb(project) ? `\`${project.path}/*\`` : 'worker (no path)';
+    const th = project.thresholds;
+    const route = project.route;
+    const tg = route
+      ? targetGroupSearches(
+          route.targetGroupName,
+          props.projects
+            .filter((p) => p.name !== project.name)
+            .flatMap((p) => (p.route ? [p.route.targetGroupName] : [])),
+        )
+      : undefined;
+    const utilization = serviceUtilizationMetrics(clusterName, project.serviceName, Duration.minutes(5));
+    const tasks = taskCountMetrics(clusterName, project.serviceName);
+    const pipeline = pipelineOutcomeMetrics(prefix, named, Duration.hours(1));
+    const what = route ? `\`${route.path}/*\`` : 'worker (no path)';
 
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `## Project ${project.name}: ${what}, service \`${n.service}\`, pipeline \`${n.pipeline}\``,
+        markdown: `## Project ${project.name}: ${what}, service \`${project.serviceName}\`, pipeline \`${project.pipelineName}\``,
         width: FULL,
         height: 1,
       }),
@@ -272,7 +309,7 @@ export class BerthDashboard extends Construct {
       new cloudwatch.AlarmStatusWidget({
         title: `${project.name} alarms`,
         // By derived name: the alarms live in the project's stack, which the platform never imports.
-        alarms: alarmNames.map((name) =>
+        alarms: project.alarmNames.map((name) =>
           cloudwatch.Alarm.fromAlarmName(this, `${project.name}-${name}`, name),
         ),
         width: FULL,
@@ -306,7 +343,7 @@ export class BerthDashboard extends Construct {
         { stacked: true },
       ),
     );
-    const stages = RELEASE_STAGES.map((stage) => releaseStageMetrics(prefix, project, stage));
+    const stages = RELEASE_STAGES.map((stage) => releaseStageMetrics(prefix, named, stage));
     this.dashboard.addWidgets(
       graph(
         `${project.name}: release stage duration (longest per hour, s)`,

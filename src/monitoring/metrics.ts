@@ -211,29 +211,21 @@ export function targetGroupSearch(
 }
 
 /**
- * A routed project's target-group metrics for the dashboard, by search (see {@link targetGroupSearch}); undefined
- * for a worker: it has no target group, so no such metric can exist.
+ * A routed project's target-group metrics for the dashboard, by search (see {@link targetGroupSearch}): `name` is its
+ * target group's name, `otherNames` those of the other routed projects (a worker has no target group, so no such
+ * metric can exist for it).
  */
 export function targetGroupSearches(
-  c: Pick<ParsedConfig, 'prefix'>,
-  project: Pick<ParsedProject, 'name' | 'path' | 'service'>,
-  allProjects: readonly Pick<ParsedProject, 'name' | 'path' | 'service'>[],
-):
-  | {
-      requests: cloudwatch.SearchExpression;
-      target5xx: cloudwatch.SearchExpression;
-      responseTimeP99: cloudwatch.SearchExpression;
-    }
-  | undefined {
-  const name = projectTargetGroupName(c, project);
-  if (name === undefined) return undefined;
-  const others = allProjects
-    .filter((p) => p.name !== project.name)
-    .map((p) => projectTargetGroupName(c, p))
-    .filter((n): n is string => n !== undefined);
+  name: string,
+  otherNames: readonly string[],
+): {
+  requests: cloudwatch.SearchExpression;
+  target5xx: cloudwatch.SearchExpression;
+  responseTimeP99: cloudwatch.SearchExpression;
+} {
   const search = (metricName: string, statistic: string, label: string) =>
     new cloudwatch.SearchExpression({
-      expression: targetGroupSearch(name, others, metricName, statistic),
+      expression: targetGroupSearch(name, otherNames, metricName, statistic),
       label,
       period: ONE_MINUTE,
     });

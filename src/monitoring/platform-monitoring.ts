@@ -9,10 +9,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { platformNames } from '../config/names';
-import type { ParsedProject } from '../config/schema';
 import { natAlarmNames, platformAlarmNames, type PlatformAlarmNames } from './alarm-names';
 import { berthAlarm } from './berth-alarm';
-import { BerthDashboard, type PlatformMetrics } from './dashboard';
+import { BerthDashboard, type MonitoredProject, type PlatformMetrics } from './dashboard';
 import { alertOutcomeMetrics, webhookOutcomeMetric } from './metrics';
 import { DEFAULT_THRESHOLDS, WEBHOOK_DEADLINE_MS, type PlatformThresholds } from './thresholds';
 
@@ -39,8 +38,8 @@ export interface PlatformMonitoringProps {
   readonly maxCapacity: number;
   /** NAT gateway ids, AZ-a then AZ-b (from the network stack). */
   readonly natGatewayIds: readonly string[];
-  /** The projects of the config, each with its own dashboard section (their alarms live in their stacks). */
-  readonly projects: readonly ParsedProject[];
+  /** The config's projects, by derived names: one dashboard section each (their alarms live in their stacks). */
+  readonly projects: readonly MonitoredProject[];
   /** @default DEFAULT_THRESHOLDS.platform */
   readonly thresholds?: PlatformThresholds;
   /**

@@ -9,12 +9,16 @@ import { WebhookEndpoint } from '../edge/webhook';
 import { AlarmTopic } from '../monitoring/alarm-topic';
 import { alertChannelSettings } from '../shared/alert-channels';
 import { ChatAlerts } from '../monitoring/alerts';
+import { projectAlarmNamesOf } from '../monitoring/alarm-names';
+import type { MonitoredProject } from '../monitoring/dashboard';
 import { platformGeneration } from '../monitoring/generation';
 import { PipelineEvents } from '../monitoring/pipeline-events';
+import { projectTargetGroupName } from '../monitoring/metrics';
 import { PlatformMonitoring } from '../monitoring/platform-monitoring';
+import { projectThresholds } from '../monitoring/thresholds';
 import { natGatewayIds } from '../network/network';
 import { ServiceLinkedRoles } from '../cluster/service-linked-roles';
-import type { ParsedConfig } from '../config/schema';
+import { isWeb, type ParsedConfig, type ParsedProject } from '../config/schema';
 import type { SharedResources } from './project-stack';
 import { retentionDays } from './retention';
 
@@ -168,7 +172,7 @@ export class PlatformStack extends Stack {
       minCapacity: config.cluster.minCapacity,
       maxCapacity: config.cluster.maxCapacity,
       natGatewayIds: natGatewayIds(vpc),
-      projects: config.projects,
+      projects: config.projects.map((p) => monitoredProject(config, p)),
       generation: platformGeneration(config),
       alertsFunction: this.chatAlerts?.handler.function,
       pipelineEventsFunction: this.pipelineEvents.handler.function,
@@ -207,4 +211,22 @@ export class PlatformStack extends Stack {
       execLogGroup: this.cluster.execLogGroup,
     };
   }
+}
+
+/**
+ * A project as the platform's monitoring shows it: the names (service, pipeline, alarms, target group) and alarm
+ * thresholds its project stack derives from the same config, so the dashboard refers to them without importing it.
+ */
+function monitoredProject(config: Pick<ParsedConfig, 'prefix'>, project: ParsedProject): MonitoredProject {
+  const n = projectNames(config, project);
+  const targetGroupName = projectTargetGroupName(config, project);
+  return {
+    name: project.name,
+    serviceName: n.service,
+    pipelineName: n.pipeline,
+    alarmNames: projectAlarmNamesOf(config, project),
+    thresholds: projectThresholds(project),
+    route:
+      isWeb(project) && targetGroupName !== undefined ? { path: project.path, targetGroupName } : undefined,
+  };
 }
