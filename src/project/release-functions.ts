@@ -17,7 +17,7 @@ export interface ReleaseFunctionsProps {
   readonly architectures: readonly ImageArchitecture[];
   /** Lowest finding severity that blocks a release. */
   readonly scanSeverity: Severity;
-  /** Name of the project stack (the only stack Deploy may update). */
+  /** Name of the project stack, the stack these functions are in (the only stack Deploy may update). */
   readonly stackName: string;
   /** The role CloudFormation uses for releases; Deploy may pass only this one, only to CloudFormation. */
   readonly releaseRole: iam.IRole;
@@ -147,11 +147,13 @@ export class ReleaseFunctions extends Construct {
       resource: 'parameter',
       resourceName: props.releaseLogParameterName.replace(/^\//, ''),
     });
-    const stackArn = stack.formatArn({
-      service: 'cloudformation',
-      resource: 'stack',
-      resourceName: `${props.stackName}/*`,
-    });
+    // The functions live in the stack they release: its own id (AWS::StackId) is the one ARN they may touch.
+    if (props.stackName !== stack.stackName) {
+      throw new Error(
+        `ReleaseFunctions must be in the stack it releases (${props.stackName}), not ${stack.stackName}`,
+      );
+    }
+    const stackArn = stack.stackId;
 
     this.deploy = make('deploy', 'Deploy stage (CloudFormation update of the image tag)', {
       [RELEASE_ENV.stackName]: props.stackName,
@@ -208,12 +210,6 @@ export class ReleaseFunctions extends Construct {
         actions: ['ecs:DescribeServices'],
         resources: [serviceArn],
       }),
-    );
-    acknowledge(
-      d,
-      'AwsSolutions-IAM5',
-      'Deploy function role, statements UpdateOwnStackWithReleaseRole and WatchOwnStack: a stack ARN ends in its random stack id.',
-      [`Resource::${nagResource(this, stackArn)}`],
     );
     acknowledge(
       d,

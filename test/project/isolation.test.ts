@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { platformNames, projectNames } from '../../src/config/names';
 import type { ParsedConfig } from '../../src/config/schema';
 import { buildApp, configWith } from '../support/app';
-import { ACCOUNT, REGION, TemplateResolver } from '../support/resolve';
+import { ACCOUNT, REGION, stackId, TemplateResolver } from '../support/resolve';
 
 /**
  * Isolation between projects, evaluated on the synthesized policies with an IAM simulator. The actions checked
@@ -115,7 +115,7 @@ function projectResources(name: string): Map<string, string[]> {
     ['codebuild:project', builds.map((b) => arn('codebuild', `project/${b}`))],
     ['codebuild:report-group', builds.map((b) => arn('codebuild', `report-group/${b}-tests`))],
     ['lambda:function', functions],
-    ['cloudformation:stack', [arn('cloudformation', `stack/${stack}/0d0e0a0d-0000-0000-0000-000000000000`)]],
+    ['cloudformation:stack', [stackId(stack)]],
     ['iam:role', roleArns],
     ['cloudwatch:alarm', [arn('cloudwatch', `alarm:${n.qualified}-cpu-high`)]],
     [

@@ -81,6 +81,8 @@ export class TemplateResolver {
         return 'amazonaws.com';
       case 'AWS::StackName':
         return stack;
+      case 'AWS::StackId':
+        return stackId(stack);
     }
     const t = this.templates[stack];
     const param = t.Parameters?.[id];
@@ -155,4 +157,9 @@ export class TemplateResolver {
     if (attr === 'Name') return p.ServiceName !== undefined ? this.resolve(stack, p.ServiceName) : ref;
     return `${stack}-${id}-${attr}`;
   }
+}
+
+/** The made-up id of a stack, as CloudFormation's ARN for it (`stack/<name>/<uuid>`). */
+export function stackId(stack: string): string {
+  return `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stack}/0d0e0a0d-0000-0000-0000-000000000000`;
 }
