@@ -107,7 +107,8 @@ export class EcsCluster extends Construct {
       logGroupName: props.execLogGroupName,
       encryptionKey: this.execKey,
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Deleted with the platform, like its key: a kept group would hold sessions no key can decrypt any more.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {

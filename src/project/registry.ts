@@ -1,6 +1,7 @@
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { CANDIDATE_TAG_PREFIX, IMAGE_PLATFORMS } from '../contracts';
 
 export interface ProjectRegistryProps {
   /** Repository name, e.g. `berth/cash-collection`. */
@@ -11,8 +12,6 @@ export interface ProjectRegistryProps {
   readonly candidateDays?: number;
 }
 
-/** Tag prefix of images built and pushed for scanning; only the Push stage gives an image its release tag. */
-export const CANDIDATE_TAG_PREFIX = 'candidate-';
 
 /**
  * A project's image repository: scanned on push, immutable tags (a commit's image can never be replaced),
@@ -42,8 +41,19 @@ export class ProjectRegistry extends Construct {
           tagPrefixList: [CANDIDATE_TAG_PREFIX],
           maxImageAge: Duration.days(props.candidateDays ?? 7),
         },
+        // A release is three images: `<commit>-amd64`, `<commit>-arm64` and the index `<commit>` that lists them.
+        // Each kind is counted by its own rule, so the last N releases keep all three: an image that a rule's tags
+        // match cannot be expired by a lower-priority rule (ECR User Guide, "Lifecycle policy evaluation rules"),
+        // and the catch-all rule then counts only the indexes. One count for all would expire a release's
+        // platform images before its index, leaving a rollback target that cannot run.
+        ...Object.values(IMAGE_PLATFORMS).map((arch) => ({
+          description: `Keep the ${arch} images of the most recent releases`,
+          tagStatus: ecr.TagStatus.TAGGED,
+          tagPatternList: [`*-${arch}`],
+          maxImageCount: props.keepReleases ?? 20,
+        })),
         {
-          description: 'Keep the most recent release images',
+          description: 'Keep the most recent releases (their image indexes)',
           tagStatus: ecr.TagStatus.ANY,
           maxImageCount: props.keepReleases ?? 20,
         },

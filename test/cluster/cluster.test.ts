@@ -111,7 +111,7 @@ describe('ECS cluster on EC2 (seed config)', () => {
     expect(asg.DependsOn).toContain(trunkingId);
   });
 
-  it('given ECS Exec, when sessions run, then they are encrypted with the exec key and logged to an encrypted, retained log group', () => {
+  it('given ECS Exec, when sessions run, then they are encrypted with the exec key and logged to a log group encrypted with it and deleted with it', () => {
     t.hasResourceProperties('AWS::ECS::Cluster', {
       Configuration: {
         ExecuteCommandConfiguration: Match.objectLike({
@@ -127,7 +127,7 @@ describe('ECS cluster on EC2 (seed config)', () => {
         KmsKeyId: Match.anyValue(),
         RetentionInDays: Match.anyValue(),
       },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'Delete',
     });
   });
 

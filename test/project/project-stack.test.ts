@@ -26,35 +26,31 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
     });
   });
 
-  it('expires untagged and candidate images and keeps the last 20 releases', () => {
+  it('given releases of two platforms, when the lifecycle policy runs, then each of the last 20 releases keeps its index and both platform images', () => {
     const repo = Object.values(t.findResources('AWS::ECR::Repository'))[0].Properties;
-    const rules = JSON.parse(repo.LifecyclePolicy.LifecyclePolicyText).rules;
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          selection: expect.objectContaining({
-            tagStatus: 'untagged',
-            countType: 'sinceImagePushed',
-            countNumber: 1,
-          }),
-        }),
-        expect.objectContaining({
-          selection: expect.objectContaining({
-            tagStatus: 'tagged',
-            tagPrefixList: ['candidate-'],
-            countNumber: 7,
-          }),
-        }),
-        expect.objectContaining({
-          selection: expect.objectContaining({
-            tagStatus: 'any',
-            countType: 'imageCountMoreThan',
-            countNumber: 20,
-          }),
-        }),
-      ]),
-    );
-    expect(rules.at(-1).selection.tagStatus).toBe('any');
+    const rules = JSON.parse(repo.LifecyclePolicy.LifecyclePolicyText).rules as {
+      rulePriority: number;
+      selection: Record<string, unknown>;
+    }[];
+    const byPriority = [...rules].sort((x, y) => x.rulePriority - y.rulePriority).map((r) => r.selection);
+    expect(byPriority).toEqual([
+      expect.objectContaining({ tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 1 }),
+      expect.objectContaining({ tagStatus: 'tagged', tagPrefixList: ['candidate-'], countNumber: 7 }),
+      expect.objectContaining({
+        tagStatus: 'tagged',
+        tagPatternList: ['*-amd64'],
+        countType: 'imageCountMoreThan',
+        countNumber: 20,
+      }),
+      expect.objectContaining({
+        tagStatus: 'tagged',
+        tagPatternList: ['*-arm64'],
+        countType: 'imageCountMoreThan',
+        countNumber: 20,
+      }),
+      // Last: an image matched by an earlier rule's tags is never expired by a later one, so this counts indexes.
+      expect.objectContaining({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 20 }),
+    ]);
   });
 
   it('creates the PAT secret empty-but-valid, the webhook credentials generated, the app secret empty; all retained', () => {

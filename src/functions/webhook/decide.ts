@@ -19,6 +19,11 @@ export interface StartRequest {
   readonly branch: string;
   /** The push's `resource.pushId`, when it had one. */
   readonly pushId?: number;
+  /**
+   * The pushed repository, for the push-order key: its GUID, or `<project>/<name>` in lower case when the payload
+   * has none. Push ids count per repository, so pointing a project at another repository starts a new count.
+   */
+  readonly repository: string;
 }
 
 export type Decision =
@@ -132,6 +137,7 @@ export function decide(
       ],
       commit,
       branch: settings.branch,
+      repository: (event.repository.id ?? `${event.repository.projectName}/${event.repository.name}`).toLowerCase(),
       ...(event.pushId === undefined ? {} : { pushId: event.pushId }),
     },
   };

@@ -20,7 +20,7 @@ import type { SettingsResult } from './settings';
  * What Azure DevOps does with the answers (test/fixtures and the service hooks troubleshooting page):
  * - 2xx: delivered. Every authenticated, well-formed delivery gets one, started or not: events for another
  *   repository or branch, branch deletions, other event types, `git.pullrequest.merged`, the "Test" delivery and
- *   pushes older than the one already released are acknowledged with the reason in the body.
+ *   pushes older than the one already started are acknowledged with the reason in the body.
  * - 401, 400, 413, 404 (and any other failure but 408/502/503/504): the subscription goes on probation, and new
  *   events are dropped while it is; answered only where the caller really is wrong.
  * - 503 (our problems: settings, Secrets Manager, DynamoDB, CodePipeline): Azure DevOps resends the same
@@ -195,7 +195,13 @@ async function handleRequest(
       let claim: Awaited<ReturnType<PushOrder>>;
       try {
         claim = await deps.pushOrder(
-          { project: service, branch: request.branch, pushId: request.pushId, commit: request.commit },
+          {
+            project: service,
+            repository: request.repository,
+            branch: request.branch,
+            pushId: request.pushId,
+            commit: request.commit,
+          },
           signal,
         );
       } catch (error) {
@@ -211,7 +217,7 @@ async function handleRequest(
         return {
           answer: {
             outcome: 'ignored',
-            reason: `push ${request.pushId} is older than ${newer} already released on branch ${JSON.stringify(request.branch)}`,
+            reason: `push ${request.pushId} is older than ${newer}, already started on branch ${JSON.stringify(request.branch)}`,
           },
         };
       }

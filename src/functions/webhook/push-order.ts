@@ -4,7 +4,8 @@ import { WEBHOOK_STATE_KEY } from '../../contracts';
 /**
  * Releases follow push order. Azure DevOps may deliver the pushes of one branch out of order (a delivery that got
  * a 503 is retried minutes later, after newer pushes went through), so the webhook keeps, per project and branch,
- * the highest `resource.pushId` it started a release for, in a DynamoDB table keyed `pk = <project>#<branch>`:
+ * the highest `resource.pushId` it started a release for, in a DynamoDB table keyed
+ * `pk = <project>#<repository>#<branch>` (push ids count per repository):
  *
  * - a push whose pushId is higher than, or equal to, the stored one claims the branch (a conditional UpdateItem,
  *   `attribute_not_exists(lastPushId) OR lastPushId <= :pushId`) before its pipeline is started; equal is a
@@ -16,6 +17,8 @@ import { WEBHOOK_STATE_KEY } from '../../contracts';
 export interface PushClaim {
   /** The Berth project (the webhook's `{service}`). */
   readonly project: string;
+  /** The pushed repository: its GUID, or `<project>/<name>` (see StartRequest). */
+  readonly repository: string;
   /** The configured branch, short form. */
   readonly branch: string;
   readonly pushId: number;
@@ -29,9 +32,9 @@ export type ClaimResult =
 /** Claims the branch for a push; rejects on any DynamoDB problem (the handler answers 503). */
 export type PushOrder = (claim: PushClaim, signal: AbortSignal) => Promise<ClaimResult>;
 
-/** The item key of a project's branch. */
-export function pushOrderKey(project: string, branch: string): string {
-  return `${project}#${branch}`;
+/** The item key of a project's branch in one repository. */
+export function pushOrderKey(project: string, repository: string, branch: string): string {
+  return `${project}#${repository}#${branch}`;
 }
 
 export function dynamoPushOrder(
@@ -44,7 +47,7 @@ export function dynamoPushOrder(
       await client.send(
         new UpdateItemCommand({
           TableName: tableName,
-          Key: { [WEBHOOK_STATE_KEY]: { S: pushOrderKey(claim.project, claim.branch) } },
+          Key: { [WEBHOOK_STATE_KEY]: { S: pushOrderKey(claim.project, claim.repository, claim.branch) } },
           UpdateExpression: 'SET lastPushId = :pushId, lastCommit = :commit, updatedAt = :now',
           ConditionExpression: 'attribute_not_exists(lastPushId) OR lastPushId <= :pushId',
           ExpressionAttributeValues: {

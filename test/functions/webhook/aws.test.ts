@@ -14,7 +14,16 @@ import { createHandler } from '../../../src/functions/webhook/handler';
 import { dynamoPushOrder } from '../../../src/functions/webhook/push-order';
 import { loadSettings } from '../../../src/functions/webhook/settings';
 import { fakeAwsEnv, startFakeAws, type FakeAws } from './fake-aws';
-import { apiEvent, captureOutput, CASH, fixture, PROJECTS, PUSH_COMMIT, STATE_TABLE } from './helpers';
+import {
+  apiEvent,
+  captureOutput,
+  CASH,
+  fixture,
+  PROJECTS,
+  PUSH_COMMIT,
+  STATE_TABLE,
+  REPO_ID,
+} from './helpers';
 
 /**
  * The real SDK clients (and Powertools Parameters) against a local fake of the three services on 127.0.0.1: the
@@ -67,7 +76,7 @@ describe('webhook AWS clients', () => {
     expect(aws.requests[0].body).toEqual({ SecretId: 'berth/cash-collection/webhook' });
     expect(aws.requests[1].body).toMatchObject({
       TableName: STATE_TABLE,
-      Key: { pk: { S: 'cash-collection#main' } },
+      Key: { pk: { S: `cash-collection#${REPO_ID}#main` } },
       ExpressionAttributeValues: { ':pushId': { N: '14' } },
     });
     expect(aws.requests[2].body).toMatchObject({
@@ -93,7 +102,7 @@ describe('webhook AWS clients', () => {
     expect(res.statusCode).toBe(202);
     expect(JSON.parse(res.body ?? '')).toEqual({
       status: 'ignored',
-      reason: 'push 14 is older than push 20 already released on branch "main"',
+      reason: 'push 14 is older than push 20, already started on branch "main"',
     });
     expect(aws.requests.filter((r) => r.target.endsWith('StartPipelineExecution'))).toHaveLength(1);
   });

@@ -29,9 +29,17 @@ describe('decide', () => {
         ],
         commit: PUSH_COMMIT,
         branch: 'main',
+        repository: REPO_ID,
         pushId: PUSH_ID,
       },
     });
+  });
+
+  it('given a push whose payload has no repository GUID, when decided, then its push-order key names the repository by project and name', () => {
+    const body = fixture('git.push');
+    delete body.resource.repository.id;
+    const decision = decide('egg-sale', EGG, event(body));
+    expect(decision).toMatchObject({ action: 'start', request: { repository: 'fabrikam-fiber-git/fabrikam-fiber-git' } });
   });
 
   it('given the documented merged pull request, when decided, then it is ignored: the push of the merge commit releases it', () => {

@@ -83,7 +83,7 @@ describe('webhook handler: the documented push', () => {
     expect(updateCalls()).toEqual([
       {
         TableName: STATE_TABLE,
-        Key: { pk: { S: 'cash-collection#main' } },
+        Key: { pk: { S: `cash-collection#${REPO_ID}#main` } },
         UpdateExpression: 'SET lastPushId = :pushId, lastCommit = :commit, updatedAt = :now',
         ConditionExpression: 'attribute_not_exists(lastPushId) OR lastPushId <= :pushId',
         ExpressionAttributeValues: {
@@ -94,7 +94,7 @@ describe('webhook handler: the documented push', () => {
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     ]);
-    expect(h.table.get('cash-collection#main')?.lastPushId).toEqual({ N: '14' });
+    expect(h.table.get(`cash-collection#${REPO_ID}#main`)?.lastPushId).toEqual({ N: '14' });
   });
 
   it('given the same push delivered twice, when handled, then both carry one clientRequestToken and get one execution', async () => {
@@ -279,10 +279,10 @@ describe('webhook handler: releases follow push order', () => {
     expect(late.statusCode).toBe(202);
     expect(late.json).toEqual({
       status: 'ignored',
-      reason: 'push 12 is older than push 15 already released on branch "main"',
+      reason: 'push 12 is older than push 15, already started on branch "main"',
     });
     expect(startCalls().map((c) => c.variables?.[0].value)).toEqual(['a'.repeat(40)]);
-    expect(h.table.get('cash-collection#main')?.lastPushId).toEqual({ N: '15' });
+    expect(h.table.get(`cash-collection#${REPO_ID}#main`)?.lastPushId).toEqual({ N: '15' });
     expect(h.logs()[1]).toMatchObject({ outcome: 'ignored', pushId: 12, lastPushId: 15 });
   });
 
@@ -318,7 +318,7 @@ describe('webhook handler: releases follow push order', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json).toEqual({
       status: 'ignored',
-      reason: 'push 14 is older than a newer push already released on branch "main"',
+      reason: 'push 14 is older than a newer push, already started on branch "main"',
     });
     expect(startCalls()).toEqual([]);
   });
@@ -348,13 +348,16 @@ describe('webhook handler: releases follow push order', () => {
     });
   });
 
-  it('given two projects on one repository, when their pushes arrive, then each keeps its own order (key <project>#<branch>)', async () => {
+  it('given two projects on one repository, when their pushes arrive, then each keeps its own order (key <project>#<repository>#<branch>)', async () => {
     await h.call(apiEvent({ body: push(20) }));
 
     const egg = await h.call(apiEvent({ service: 'egg-sale', authorization: eggAuth, body: push(19) }));
 
     expect(egg.json.status).toBe('started');
-    expect([...h.table.keys()].sort()).toEqual(['cash-collection#main', 'egg-sale#main']);
+    expect([...h.table.keys()].sort()).toEqual([
+      `cash-collection#${REPO_ID}#main`,
+      `egg-sale#${REPO_ID}#main`,
+    ]);
   });
 });
 
