@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// CDK app entry: validate berth.yaml first, so a bad file emits no template at all.
-import { createApp } from '../src/app';
+// CDK app entry: validate berth.yaml first, so a bad file emits no template at all (and says so at once, before
+// the CDK is even loaded).
 import { ConfigError, loadConfig } from '../src/config/load';
 
 let config;
@@ -13,4 +13,5 @@ try {
   }
   throw e;
 }
-createApp(config).app.synth();
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a valid config, see above
+(require('../src/app') as typeof import('../src/app')).createApp(config).app.synth();

@@ -16,22 +16,38 @@ export type { CliDeps } from './context';
 export type { CliIO } from './output';
 
 /**
- * The commands by name, each module loaded only when its command runs (or for help): a module loads the AWS SDK
- * packages its command calls, and a command should not wait for the others'.
+ * A command's module, loaded only when the command runs (or for help): a module loads the AWS SDK packages its
+ * command calls, and a command should not wait for the others'. The launcher registers tsx's CommonJS hook, so
+ * Node's `require` loads TypeScript there, without starting an ES module loader; elsewhere (tests) `import()` does.
  */
+function lazyCommand(file: string, exportName: string): () => Promise<Command> {
+  const specifier = `./commands/${file}`;
+  return async () => {
+    /* eslint-disable @typescript-eslint/no-require-imports -- see above */
+    const module = (
+      typeof require === 'function' && require.extensions?.['.ts'] !== undefined
+        ? require(specifier)
+        : await import(specifier)
+    ) as Record<string, Command>;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return module[exportName];
+  };
+}
+
+/** The commands by name, in the order of help. */
 const COMMANDS: ReadonlyMap<string, () => Promise<Command>> = new Map([
-  ['set-pat', async () => (await import('./commands/set-pat')).setPatCommand],
-  ['connect', async () => (await import('./commands/connect')).connectCommand],
-  ['plan', async () => (await import('./commands/plan')).planCommand],
-  ['status', async () => (await import('./commands/status')).statusCommand],
-  ['logs', async () => (await import('./commands/logs')).logsCommand],
-  ['exec', async () => (await import('./commands/exec')).execCommand],
-  ['releases', async () => (await import('./commands/releases')).releasesCommand],
-  ['rollback', async () => (await import('./commands/rollback')).rollbackCommand],
-  ['redeploy', async () => (await import('./commands/redeploy')).redeployCommand],
-  ['run', async () => (await import('./commands/run')).runCommand],
-  ['secrets', async () => (await import('./commands/secrets')).secretsCommand],
-  ['alerts', async () => (await import('./commands/alerts')).alertsCommand],
+  ['set-pat', lazyCommand('set-pat', 'setPatCommand')],
+  ['connect', lazyCommand('connect', 'connectCommand')],
+  ['plan', lazyCommand('plan', 'planCommand')],
+  ['status', lazyCommand('status', 'statusCommand')],
+  ['logs', lazyCommand('logs', 'logsCommand')],
+  ['exec', lazyCommand('exec', 'execCommand')],
+  ['releases', lazyCommand('releases', 'releasesCommand')],
+  ['rollback', lazyCommand('rollback', 'rollbackCommand')],
+  ['redeploy', lazyCommand('redeploy', 'redeployCommand')],
+  ['run', lazyCommand('run', 'runCommand')],
+  ['secrets', lazyCommand('secrets', 'secretsCommand')],
+  ['alerts', lazyCommand('alerts', 'alertsCommand')],
 ]);
 
 /** The command named `name`, or undefined when there is none. */

@@ -25,25 +25,35 @@ export function configWith(change: (raw: Record<string, unknown>) => void): Pars
   return validateConfig(raw);
 }
 
+/** Apps already built in this test worker, by config (test files of one worker share modules: vitest.config.mts). */
+const built = new Map<string, BerthApp>();
+
 /**
  * Builds the app (without cdk-nag unless asked) with cdk.json's context, no built-in CFN validation and no
  * Lambda bundling (`aws:cdk:bundling-stacks`: none; templates are the same, the code asset is a placeholder).
+ * Without cdk-nag, an app already built for an equal config is returned again: a build and synth takes about a
+ * second, and the templates of one config never differ. Never add constructs to such an app; build with
+ * `nag: true` (never shared) or your own `createApp` to change one.
  */
 export function buildApp(config: ParsedConfig = seedConfig(), nag = false): BerthApp {
-  return createApp(config, {
-    nag,
-    appProps: { context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } },
-  });
+  const make = () =>
+    createApp(config, {
+      nag,
+      appProps: { context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } },
+    });
+  if (nag) return make();
+  const key = JSON.stringify(config);
+  let app = built.get(key);
+  if (!app) {
+    app = make();
+    built.set(key, app);
+  }
+  return app;
 }
 
-let seed: BerthApp | undefined;
-
-/**
- * The seed app, built once per test worker and shared by the test files that only read its templates (a full
- * build and synth takes seconds). Never add constructs to it: build your own with {@link buildApp}.
- */
+/** The seed app, shared by the test files that read its templates (see {@link buildApp}). */
 export function seedApp(): BerthApp {
-  return (seed ??= buildApp());
+  return buildApp();
 }
 
 /**

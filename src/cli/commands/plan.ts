@@ -12,6 +12,7 @@ import { alertsWarning } from '../../shared/alert-channels';
 import { planPlacement } from '../plan/placement';
 import { PriceError, defaultPrices, readPriceFile, type PriceFile } from '../plan/prices';
 import { planJson, renderPlan } from '../plan/render';
+import { gatherCostInputs, projectRows, stackRows, synthesize } from '../plan/synth';
 
 const USAGE = 'berth plan';
 
@@ -71,11 +72,9 @@ export const planCommand: Command = {
     const synthesized = await ctx.out.withProgress(
       `Synthesizing the app from ${ctx.configFile} (offline)`,
       async () => {
-        // Loaded here, not at the top: the CDK takes a moment to load and the other commands do not need it.
-        const synth = await import('../plan/synth');
         let stacks;
         try {
-          stacks = synth.synthesize(config);
+          stacks = synthesize(config);
         } catch (e) {
           throw new CliError(
             `Synthesizing the app from ${ctx.configFile} failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): run \`npm run synth\` to see the whole error.`,
@@ -84,9 +83,9 @@ export const planCommand: Command = {
           );
         }
         return {
-          stacks: synth.stackRows(stacks),
-          projects: synth.projectRows(config),
-          inputs: synth.gatherCostInputs(config, stacks, assumptions),
+          stacks: stackRows(stacks),
+          projects: projectRows(config),
+          inputs: gatherCostInputs(config, stacks, assumptions),
         };
       },
     );
