@@ -12,7 +12,6 @@ export interface ProjectRegistryProps {
   readonly candidateDays?: number;
 }
 
-
 /**
  * A project's image repository: scanned on push, immutable tags (a commit's image can never be replaced),
  * KMS-encrypted, with a lifecycle that expires untagged and stale candidate images and keeps the last releases.

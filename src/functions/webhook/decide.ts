@@ -137,7 +137,9 @@ export function decide(
       ],
       commit,
       branch: settings.branch,
-      repository: (event.repository.id ?? `${event.repository.projectName}/${event.repository.name}`).toLowerCase(),
+      repository: (
+        event.repository.id ?? `${event.repository.projectName}/${event.repository.name}`
+      ).toLowerCase(),
       ...(event.pushId === undefined ? {} : { pushId: event.pushId }),
     },
   };

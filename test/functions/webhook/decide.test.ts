@@ -39,7 +39,10 @@ describe('decide', () => {
     const body = fixture('git.push');
     delete body.resource.repository.id;
     const decision = decide('egg-sale', EGG, event(body));
-    expect(decision).toMatchObject({ action: 'start', request: { repository: 'fabrikam-fiber-git/fabrikam-fiber-git' } });
+    expect(decision).toMatchObject({
+      action: 'start',
+      request: { repository: 'fabrikam-fiber-git/fabrikam-fiber-git' },
+    });
   });
 
   it('given the documented merged pull request, when decided, then it is ignored: the push of the merge commit releases it', () => {
