@@ -767,7 +767,7 @@ export const SCENARIOS: Scenario[] = [
         `message: ${text}`,
       );
       check(text.includes(`the previous release (${short(good)}) keeps serving`), `message: ${text}`);
-      check(text.includes('npx berth logs rehearsal'), 'no logs hint');
+      check(text.includes('npx --no-install berth logs rehearsal'), 'no logs hint');
       const stack = await stackOf(ctx, p.stack);
       check(
         stack.status === 'UPDATE_ROLLBACK_COMPLETE' && stack.params.ImageTag === good,

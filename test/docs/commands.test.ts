@@ -15,7 +15,13 @@ import {
   berthFixture,
   type FixtureProject,
 } from '../support/fake-aws-endpoint';
-import { documentedCommands, extractCommands, type DocCommand, type Substitutions } from './doc-commands';
+import {
+  docFiles,
+  documentedCommands,
+  extractCommands,
+  type DocCommand,
+  type Substitutions,
+} from './doc-commands';
 
 /**
  * Every `npx --no-install berth ...` (or `npx berth ...`) line of the documentation, run as a user runs it: the
@@ -266,6 +272,17 @@ function runBin(cmd: DocCommand, extraEnv: Record<string, string>): Promise<Ran>
 }
 
 describe('the documented commands', () => {
+  it('given the documentation, when it names the CLI anywhere (code or prose), then always as `npx --no-install berth`, which cannot download another package', () => {
+    const loose = docFiles(ROOT).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, i) =>
+          /\bnpx\s+berth\b/.test(line) ? [`${path.relative(ROOT, file)}:${i + 1}: ${line.trim()}`] : [],
+        ),
+    );
+    expect(loose, loose.join('\n')).toEqual([]);
+  });
+
   it('given the documentation, when its commands are collected, then there are some and each can be run as written', () => {
     expect(ALL.length).toBeGreaterThan(0);
     const broken = ALL.filter((c) => c.problems.length > 0).map(
