@@ -625,12 +625,13 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
     }
 
     // Environment and secrets.
-    const envNames = Object.keys(s.environment);
-    for (const name of envNames) {
-      const where = at('service', 'environment', name);
-      if (!ENV_NAME.test(name))
+    /** A variable's name: well-formed and not one Berth sets; false when a problem was pushed. */
+    const variableName = (where: PropertyKey[], name: string): boolean => {
+      if (!ENV_NAME.test(name)) {
         push(where, name, 'a variable name of letters, digits and _ that does not start with a digit');
-      else if (
+        return false;
+      }
+      if (
         (RESERVED_ENVIRONMENT as readonly string[]).includes(name) ||
         RESERVED_ENVIRONMENT_PREFIXES.some((x) => name.startsWith(x))
       ) {
@@ -639,7 +640,14 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
           name,
           `a name Berth does not set itself (${RESERVED_ENVIRONMENT.join(', ')}, ${RESERVED_ENVIRONMENT_PREFIXES.map((x) => `${x}*`).join(', ')})`,
         );
-      } else if (Object.hasOwn(s.secrets, name)) {
+        return false;
+      }
+      return true;
+    };
+    const envNames = Object.keys(s.environment);
+    for (const name of envNames) {
+      const where = at('service', 'environment', name);
+      if (variableName(where, name) && Object.hasOwn(s.secrets, name)) {
         push(
           where,
           name,
@@ -649,18 +657,7 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
     }
     for (const [name, key] of Object.entries(s.secrets)) {
       const where = at('service', 'secrets', name);
-      if (!ENV_NAME.test(name))
-        push(where, name, 'a variable name of letters, digits and _ that does not start with a digit');
-      else if (
-        (RESERVED_ENVIRONMENT as readonly string[]).includes(name) ||
-        RESERVED_ENVIRONMENT_PREFIXES.some((x) => name.startsWith(x))
-      ) {
-        push(
-          where,
-          name,
-          `a name Berth does not set itself (${RESERVED_ENVIRONMENT.join(', ')}, ${RESERVED_ENVIRONMENT_PREFIXES.map((x) => `${x}*`).join(', ')})`,
-        );
-      }
+      variableName(where, name);
       if (key.startsWith('arn:') || key.includes('/') || key.includes(':')) {
         push(
           where,
