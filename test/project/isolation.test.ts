@@ -379,6 +379,31 @@ describe('isolation between projects', () => {
   );
 
   it.each(projects)(
+    "given %s's stages that run repository code, when they write to another stage's log group, then it is denied",
+    async (p) => {
+      const n = projectNames(config, { name: p });
+      const logGroups = owned.get(p)!.get('logs:log-group')!;
+      const codeRunners = roles.get(p)!.filter((r) => /^Delivery(Checkout|Test|Build)/.test(r.logicalId));
+      expect(codeRunners.length).toBeGreaterThanOrEqual(3);
+      const forged: string[] = [];
+      for (const role of codeRunners) {
+        const stage = /^Delivery(Checkout|Test|Build-?[a-z0-9]*)/
+          .exec(role.logicalId)![1]
+          .toLowerCase()
+          .replace(/^build-?/, 'build-');
+        const own = n.stageLogGroup(stage);
+        for (const group of logGroups.filter((g) => !g.endsWith(`:log-group:${own}`))) {
+          const stream = `${group}:log-stream:forged`;
+          if ((await decide(role, 'logs:PutLogEvents', stream, {})) === 'Allowed') {
+            forged.push(`${role.logicalId} -> ${group}`);
+          }
+        }
+      }
+      expect(forged).toEqual([]);
+    },
+  );
+
+  it.each(projects)(
     "given %s's roles, when they act on their own resources, then they can do their jobs",
     async (p) => {
       const own = owned.get(p)!;
