@@ -71,6 +71,7 @@ function synthesize(config: ParsedConfig): Templates {
   };
   const { app } = createApp(config, {
     nag: false,
+    warnings: false,
     appProps: { context, builtinCloudFormationValidation: false },
   });
   // A stack is its name in its region: the same name in another region is another stack.

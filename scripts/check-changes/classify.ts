@@ -160,6 +160,14 @@ export function classifyChange(before: Templates, after: Templates): { effect: E
     (c) => (c.kind === 'replaced' || c.kind === 'removed') && STATEFUL.has(c.type),
   );
   if (replacedStateful.length > 0) return { effect: 'replacement', detail: describe(replacedStateful) };
+  // A new path or health-check path takes effect on the running tasks at once (the rule or the target group is
+  // updated in place), so the released image must serve it before the change: steps.
+  const judgedAnew = changes.filter(
+    (c) =>
+      (c.type === 'AWS::ElasticLoadBalancingV2::TargetGroup' && c.properties.includes('HealthCheckPath')) ||
+      (c.type === 'AWS::ElasticLoadBalancingV2::ListenerRule' && c.properties.includes('Conditions')),
+  );
+  if (judgedAnew.length > 0) return { effect: 'steps', detail: describe(judgedAnew) };
   const hosts = changes.filter((c) => c.type === 'AWS::EC2::LaunchTemplate');
   if (hosts.length > 0) return { effect: 'instance refresh', detail: describe(hosts) };
   const rolling = changes.filter(

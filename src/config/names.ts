@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { PIPELINE_VARIABLES } from '../contracts';
 import type { ParsedConfig, ParsedProject } from './schema';
 
@@ -95,29 +94,14 @@ export function projectNames(
 }
 
 /**
- * What identifies a routed project's target group: its path, health-check path and port. A change of any of them
- * makes a new target group (new name, new construct id) that the service moves to while the old one drains, so
- * running tasks are never judged by a health check they do not serve yet, and a new health check that the released
- * image does not serve fails the deploy (the circuit breaker rolls it back) instead of the running service.
+ * A routed project's target group name: `<prefix>-<project>` cut to 29 characters, then `-ip` (its targets are task
+ * IPs; the name differs from the instance-target groups of earlier versions, so upgrading can replace them). The
+ * target group stays the same across path, health-check path and port changes: a new one would be empty when the
+ * listener rule switches to it (CloudFormation updates the rule before the service), so the path would answer 503
+ * until new tasks registered. Its port is a constant: ECS registers each task on the container port.
  */
-export function targetGroupHash(route: {
-  readonly path: string;
-  readonly healthCheckPath: string;
-  readonly port: number;
-}): string {
-  return createHash('sha256')
-    .update(`${route.path}\n${route.healthCheckPath}\n${route.port}`)
-    .digest('hex')
-    .slice(0, 6);
-}
-
-/** The target group's name: `<prefix>-<project>` cut to 25 characters, a hyphen and {@link targetGroupHash}. */
-export function targetGroupName(
-  c: Pick<ParsedConfig, 'prefix'>,
-  project: Pick<ParsedProject, 'name'>,
-  route: { readonly path: string; readonly healthCheckPath: string; readonly port: number },
-): string {
-  return `${`${c.prefix}-${project.name}`.slice(0, 25)}-${targetGroupHash(route)}`;
+export function targetGroupName(c: Pick<ParsedConfig, 'prefix'>, project: Pick<ParsedProject, 'name'>): string {
+  return `${`${c.prefix}-${project.name}`.slice(0, 29)}-ip`;
 }
 
 /** Secret holding the incoming-webhook URL of an alert chat channel. */

@@ -532,6 +532,16 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
         `a name other than ${RESERVED_PROJECT_NAMES.join(', ')} or nat-<n> (used by the shared stacks and platform alarms)`,
       );
     }
+    // Each project's roles are granted the names `<prefix>-<project>-*` (functions, build projects, alarms): a
+    // project named like another's name and a hyphen would fall inside them.
+    const within = c.projects.findIndex((o, j) => j !== i && p.name.startsWith(`${o.name}-`));
+    if (within >= 0) {
+      push(
+        at('name'),
+        p.name,
+        `a name that does not start with another project's name and a hyphen ("${c.projects[within].name}-" of projects[${within}]): Berth grants each project the names ${c.prefix}-<project>-*`,
+      );
+    }
     for (const key of ['name', 'path', 'priority'] as const) {
       if (p[key] === undefined) continue;
       const id = `${key}:${p[key]}`;

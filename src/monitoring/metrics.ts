@@ -168,18 +168,12 @@ export function alertOutcomeMetrics(
   };
 }
 
-/**
- * A routed project's target group name, as the project stack names it (src/config/names.ts, `targetGroupName`:
- * `<prefix>-<project>` cut to 25 characters and a hash of its route); undefined for a worker, which has none.
- */
+/** A routed project's target group name, as the project stack names it (`targetGroupName`); undefined for a worker. */
 export function projectTargetGroupName(
   c: Pick<ParsedConfig, 'prefix'>,
-  project: Pick<ParsedProject, 'name' | 'path' | 'service'>,
+  project: Pick<ParsedProject, 'name' | 'path'>,
 ): string | undefined {
-  const { path } = project;
-  const { healthCheckPath, port } = project.service;
-  if (path === undefined || healthCheckPath === undefined || port === undefined) return undefined;
-  return targetGroupName(c, project, { path, healthCheckPath, port });
+  return project.path === undefined ? undefined : targetGroupName(c, project);
 }
 
 /**

@@ -22,7 +22,7 @@ export const PAT_JSON_KEY = 'pat';
  * - the Azure DevOps PAT (`{"pat": ""}` until an operator runs `berth set-pat`), read by Checkout and the
  *   commit-status reporter;
  * - the webhook's Basic-auth credentials, generated at deploy, read by the webhook and `berth connect`;
- * - the application's own secret (`{}` until set), handed to its containers as `APP_SECRETS`.
+ * - the application's own secret (`{}` until set), each key of service.secrets injected into the containers as its variable.
  */
 export class ProjectSecrets extends Construct {
   readonly pat: secretsmanager.Secret;
@@ -53,7 +53,8 @@ export class ProjectSecrets extends Construct {
     });
     this.app = new secretsmanager.Secret(this, 'AppSecrets', {
       secretName: props.appSecretName,
-      description: "The application's own secrets as a JSON object, passed to its containers as APP_SECRETS",
+      description:
+        "The application's own secrets as a JSON object; service.secrets in berth.yaml maps container variables to its keys",
       secretStringValue: SecretValue.unsafePlainText('{}'),
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -11,6 +11,9 @@ import { type CfnCondition, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
 
+/** The target group's own port: a constant, so that a new container port never replaces the target group. */
+const TARGET_GROUP_PORT = 80;
+
 /** What a routed (HTTP) project adds: its path on the shared ALB and how the ALB judges its tasks. */
 export interface WebServiceProps {
   /** The shared ALB's listener the project's path rule joins. */
@@ -25,8 +28,6 @@ export interface WebServiceProps {
   readonly priority: number;
   /** Target group name (at most 32 characters). */
   readonly targetGroupName: string;
-  /** What identifies the target group (path, health-check path, port); part of its construct id. */
-  readonly targetGroupHash: string;
   /** The port the container listens on (`PORT`). */
   readonly containerPort: number;
   /** The ALB health check. */
@@ -53,7 +54,7 @@ export interface ProjectServiceProps {
   readonly imageTag: string;
   /** Changed to start new tasks on the same image (the stack's `RestartNonce` parameter). */
   readonly restartNonce: string;
-  /** True once a release exists: the service, its scaling and deployment alarms exist only then. */
+  /** True once a release exists: the service and its scaling exist only then. */
   readonly released: CfnCondition;
   /** The project's app secret (a JSON object); each entry of `secrets` is one of its keys. */
   readonly appSecret: secretsmanager.ISecret;
@@ -104,7 +105,7 @@ export interface ProjectServiceProps {
  * A project's running service. Every task has its own network interface (awsvpc) in the private subnets and the
  * project's own security group, which admits only the load balancer on the container port: projects on the same
  * hosts cannot reach each other's tasks. The task definition takes its image from the stack's `ImageTag`
- * parameter; the ECS service, its auto scaling and its deployment alarms exist only once a release exists
+ * parameter; the ECS service and its auto scaling exist only once a release exists
  * (condition `released`), so the first deploy never starts a task without an image. The service's DesiredCount
  * is never in the template: ECS starts one task when the first release creates the service and auto scaling
  * holds it between minCount and maxCount from then on; no later stack update can lower it (CloudFormation omits
@@ -205,13 +206,20 @@ export class ProjectService extends Construct {
       ForceNewDeploymentNonce: props.restartNonce,
     });
 
+    // New tasks pull the image and read the secrets with the execution role: its policy (a new secret, say) is in
+    // place before the service update starts them, or they fail to start and the deploy rolls back.
+    this.service.node.addDependency(this.taskDefinition.obtainExecutionRole());
+
     if (props.exec) grantExec(this.taskDefinition.taskRole, props.exec);
 
     if (web) {
-      this.targetGroup = new elbv2.ApplicationTargetGroup(this, `TargetGroup${web.targetGroupHash}`, {
+      // One target group for the project's life: path, health-check path and port changes update it in place
+      // (see targetGroupName in src/config/names.ts). Its port is only a default: ECS registers each task's IP on
+      // the container port, and the health check uses the port a target was registered on (traffic-port).
+      this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
         vpc: props.vpc,
         targetGroupName: web.targetGroupName,
-        port: web.containerPort,
+        port: TARGET_GROUP_PORT,
         protocol: elbv2.ApplicationProtocol.HTTP,
         targetType: elbv2.TargetType.IP,
         deregistrationDelay: props.stopTimeout,

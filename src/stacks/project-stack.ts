@@ -26,7 +26,7 @@ import {
   STACK_PARAMETERS,
   type ImageArchitecture,
 } from '../contracts';
-import { cloneUrl, platformNames, projectNames, targetGroupHash, targetGroupName } from '../config/names';
+import { cloneUrl, platformNames, projectNames, targetGroupName } from '../config/names';
 import { TEST_COMPUTE, TEST_IMAGES, type ParsedConfig, type ParsedProject } from '../config/schema';
 import { ProjectAlarms } from '../monitoring/project-alarms';
 import { platformGeneration } from '../monitoring/generation';
@@ -189,16 +189,7 @@ export class ProjectStack extends Stack {
             loadBalancerFullName: shared.loadBalancerFullName,
             path: project.path!,
             priority: project.priority!,
-            targetGroupName: targetGroupName(config, project, {
-              path: project.path!,
-              healthCheckPath: s.healthCheckPath!,
-              port: s.port!,
-            }),
-            targetGroupHash: targetGroupHash({
-              path: project.path!,
-              healthCheckPath: s.healthCheckPath!,
-              port: s.port!,
-            }),
+            targetGroupName: targetGroupName(config, project),
             containerPort: s.port!,
             healthCheck: {
               path: s.healthCheckPath!,

@@ -213,7 +213,7 @@ describe('berth status: a healthy platform', () => {
       'Service cash-collection: 2 running / 2 desired / 0 pending; rollout COMPLETED; task definition berthcash-collectionServiceTaskDefinition:7',
     );
     expect(r.stdout).toContain(`Targets ${TG('cash-collection')}: 2 healthy`);
-    expect(TG('cash-collection')).toMatch(/^berth-cash-collection-[0-9a-f]{6}$/);
+    expect(TG('cash-collection')).toBe('berth-cash-collection-ip');
     expect(r.stdout).toContain('poultry-sale  (/api/poultry/*)\n  Live release: c0ffee0\n');
     expect(r.stdout).toMatch(/Succeeded\s+release\s+c0ffee0\s+2025-06-01T10:05:00Z/);
     expect(r.stdout).not.toContain('s3-version-id');

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../src/config/load';
@@ -9,7 +8,6 @@ import {
   cloneUrl,
   platformNames,
   projectNames,
-  targetGroupHash,
   targetGroupName,
 } from '../../src/config/names';
 
@@ -19,13 +17,6 @@ const [cash, poultry] = seed.projects;
 /** The seed with other Azure DevOps settings, validated like a file. */
 const withAzureDevOps = (azureDevOps: Record<string, unknown>) =>
   validateConfig({ ...structuredClone(seed), azureDevOps });
-
-/** The route of a routed seed project: what identifies its target group. */
-const routeOf = (p: typeof cash) => ({
-  path: p.path!,
-  healthCheckPath: p.service.healthCheckPath!,
-  port: p.service.port!,
-});
 
 describe('projectNames', () => {
   it('given the seed project cash-collection, when its names are derived, then each physical name follows <prefix> and the project name', () => {
@@ -110,44 +101,42 @@ describe('platformNames', () => {
   });
 });
 
-describe('targetGroupName', () => {
-  it('given a route, when its hash is taken, then it is the first 6 hex digits of sha256("<path>\\n<healthCheckPath>\\n<port>")', () => {
-    const route = routeOf(cash);
-    const sha = createHash('sha256')
-      .update(`${route.path}\n${route.healthCheckPath}\n${route.port}`)
-      .digest('hex');
-
-    expect(targetGroupHash(route)).toBe(sha.slice(0, 6));
-    expect(targetGroupName(seed, cash, route)).toBe(`berth-cash-collection-${sha.slice(0, 6)}`);
+describe("project names inside another project's names", () => {
+  it("given projects cash and cash-collection, when validated, then cash-collection is refused: cash's roles are granted berth-cash-*", () => {
+    const other = { ...structuredClone(cash), name: 'cash', path: '/api/other', priority: 99 };
+    expect(() =>
+      validateConfig({ ...structuredClone(seed), projects: [other, structuredClone(cash)] }),
+    ).toThrow(
+      /projects\[1\]\.name: "?cash-collection"? — a name that does not start with another project's name and a hyphen \("cash-" of projects\[0\]\)/,
+    );
   });
 
-  it.each([
-    ['path', { path: '/api/cashflow', healthCheckPath: '/api/cashflow/health' }],
-    ['health-check path', { healthCheckPath: '/api/cash/ready' }],
-    ['port', { port: 9090 }],
-  ])(
-    'given a new %s, when the target group is named, then the name changes (a new target group the service moves to)',
-    (_, change) => {
-      const route = routeOf(cash);
-      expect(targetGroupName(seed, cash, { ...route, ...change })).not.toBe(
-        targetGroupName(seed, cash, route),
-      );
-    },
-  );
+  it('given projects whose names only share a prefix without the hyphen, when validated, then both are accepted', () => {
+    const other = {
+      ...structuredClone(cash),
+      name: 'cashflow',
+      path: '/api/other',
+      priority: 99,
+      service: { ...structuredClone(cash.service), healthCheckPath: '/api/other/health' },
+    };
+    expect(
+      validateConfig({ ...structuredClone(seed), projects: [other, structuredClone(cash)] }).projects,
+    ).toHaveLength(2);
+  });
+});
 
-  it('given the same route twice, when named, then the name is the same (no replacement without a change)', () => {
-    expect(targetGroupName(seed, cash, routeOf(cash))).toBe(
-      targetGroupName(seed, cash, { ...routeOf(cash) }),
-    );
+describe('targetGroupName', () => {
+  it('given a routed project, when its target group is named, then it is <prefix>-<project>-ip, whatever its route', () => {
+    expect(targetGroupName(seed, cash)).toBe('berth-cash-collection-ip');
   });
 
   it(`given the longest allowed <prefix>-<project> (${MAX_QUALIFIED_NAME_LENGTH} characters), when named, then it is cut so the name fits the ALB limit of 32`, () => {
     const prefix = 'a'.repeat(12);
     const name = 'b'.repeat(MAX_QUALIFIED_NAME_LENGTH - prefix.length - 1);
-    const tg = targetGroupName({ prefix }, { name }, routeOf(cash));
+    const tg = targetGroupName({ prefix }, { name });
 
-    expect(tg).toHaveLength(32);
-    expect(tg).toBe(`${`${prefix}-${name}`.slice(0, 25)}-${targetGroupHash(routeOf(cash))}`);
+    expect(tg.length).toBeLessThanOrEqual(32);
+    expect(tg).toBe(`${`${prefix}-${name}`.slice(0, 29)}-ip`);
   });
 });
 

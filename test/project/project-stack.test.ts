@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CFN_MAX_RESOURCES } from '../../src/config/limits';
-import { targetGroupHash, targetGroupName } from '../../src/config/names';
+import { targetGroupName } from '../../src/config/names';
 import { NO_RELEASE, STACK_PARAMETERS } from '../../src/contracts';
 import { buildApp, configWith, seedConfig, template, seedApp } from '../support/app';
 
@@ -117,17 +117,12 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
     });
   });
 
-  it('given the seed route, when synthesized, then the target group has IP targets, is named by its route hash and health-checks the configured path', () => {
-    const route = {
-      path: project.path!,
-      healthCheckPath: project.service.healthCheckPath!,
-      port: project.service.port!,
-    };
+  it('given the seed route, when synthesized, then the target group has IP targets, a stable name and port, and health-checks the configured path', () => {
     const hc = project.service.healthCheck;
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Name: targetGroupName(config, project, route),
+      Name: targetGroupName(config, project),
       TargetType: 'ip',
-      Port: project.service.port,
+      Port: 80,
       HealthCheckPath: project.service.healthCheckPath,
       HealthCheckPort: 'traffic-port',
       HealthCheckIntervalSeconds: hc.intervalSeconds,
@@ -139,8 +134,22 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
         { Key: 'deregistration_delay.timeout_seconds', Value: String(project.service.stopTimeoutSeconds) },
       ]),
     });
-    const [tgId] = Object.keys(t.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
-    expect(tgId).toContain(`TargetGroup${targetGroupHash(route)}`);
+  });
+
+  it('given a new path, health-check path or port, when synthesized, then the same target group is updated in place, never replaced by an empty one', () => {
+    const changed = template(
+      buildApp(
+        configWith((raw) => {
+          const p = (raw.projects as Record<string, any>[]).find((x) => x.name === name)!; // eslint-disable-line @typescript-eslint/no-explicit-any
+          p.path = `${project.path}v2`;
+          p.service = { ...p.service, port: 9090, healthCheckPath: `${project.path}v2/ready` };
+        }),
+      ).projects.get(name)!,
+    );
+    const ids = (tt: Template) => Object.keys(tt.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(ids(changed)).toEqual(ids(t));
+    const [tg] = Object.values(changed.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
+    expect(tg.Properties).toMatchObject({ Name: targetGroupName(config, project), Port: 80 });
   });
 
   it('given the stack parameters, when nothing was released, then the image tag is "none", a SHA pattern guards it, and the service waits for a release', () => {
@@ -206,6 +215,14 @@ describe.each(config.projects.map((p) => [p.name, p] as const))('project stack %
       LoadBalancers: [expect.objectContaining({ ContainerName: 'app', ContainerPort: project.service.port })],
       HealthCheckGracePeriodSeconds: project.service.healthCheck.gracePeriodSeconds,
     });
+    // New tasks read the image and secrets with the execution role: its policy exists before the service update.
+    const [td] = Object.values(t.findResources('AWS::ECS::TaskDefinition'));
+    const executionRole = td.Properties.ExecutionRoleArn['Fn::GetAtt'][0];
+    const executionPolicies = Object.entries(t.findResources('AWS::IAM::Policy'))
+      .filter(([, pol]) => JSON.stringify(pol.Properties.Roles).includes(`"${executionRole}"`))
+      .map(([id]) => id);
+    expect(executionPolicies).toHaveLength(1);
+    expect(svc.DependsOn).toEqual(expect.arrayContaining(executionPolicies));
     const vpc = svc.Properties.NetworkConfiguration.AwsvpcConfiguration;
     expect(vpc.AssignPublicIp).toBe('DISABLED');
     expect(vpc.SecurityGroups).toHaveLength(1);

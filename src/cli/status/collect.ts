@@ -223,13 +223,9 @@ export async function collectStatus(
   };
 }
 
-/** A routed project's target group name, as the project stack names it (`targetGroupName()` of its route). */
+/** A routed project's target group name, as the project stack names it (`targetGroupName()`). */
 export function projectTargetGroup(config: Pick<ParsedConfig, 'prefix'>, p: ParsedProject): string {
-  return targetGroupName(config, p, {
-    path: p.path ?? '',
-    healthCheckPath: p.service.healthCheckPath ?? '',
-    port: p.service.port ?? 0,
-  });
+  return targetGroupName(config, p);
 }
 
 /** Statuses in which a stack has no usable parameters yet (first create) or is going away. */
