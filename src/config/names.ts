@@ -100,7 +100,10 @@ export function projectNames(
  * listener rule switches to it (CloudFormation updates the rule before the service), so the path would answer 503
  * until new tasks registered. Its port is a constant: ECS registers each task on the container port.
  */
-export function targetGroupName(c: Pick<ParsedConfig, 'prefix'>, project: Pick<ParsedProject, 'name'>): string {
+export function targetGroupName(
+  c: Pick<ParsedConfig, 'prefix'>,
+  project: Pick<ParsedProject, 'name'>,
+): string {
   return `${`${c.prefix}-${project.name}`.slice(0, 29)}-ip`;
 }
 

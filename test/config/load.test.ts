@@ -1985,6 +1985,62 @@ describe('service permissions', () => {
     ]);
   });
 
+  it('given a command on the hosts and a role assumption, when parsed, then each action is refused where it is, saying what is allowed', () => {
+    const { problems, at } = refused(
+      routed(`
+        service:
+          permissions:
+            - actions: [s3:GetObject, »ssm:SendCommand]
+              resources: ["arn:aws:ec2:*:*:instance/i-*"]
+            - actions: [»sts:AssumeRole]
+              resources: ["arn:aws:iam::123456789012:role/cdk-hnb659fds-*"]
+      `),
+    );
+
+    expect(problems).toEqual([
+      `${at[0]}: projects[0].service.permissions[0].actions[1]: "ssm:SendCommand" — an ssm parameter action (ssm:GetParameter*, ssm:DescribeParameters, ssm:PutParameter, ssm:DeleteParameter*, ssm:LabelParameterVersion or ssm:UnlabelParameterVersion) on a parameter outside Berth's: other ssm actions run commands, sessions or automations on Berth's hosts (ssm:SendCommand, ssm:StartSession, ssm:StartAutomationExecution, ssm:CreateAssociation, ...) or manage them`,
+      `${at[1]}: projects[0].service.permissions[1].actions[0]: "sts:AssumeRole" — an sts action that only reads the task's own identity (sts:GetCallerIdentity, sts:GetAccessKeyInfo, sts:GetSessionToken, sts:DecodeAuthorizationMessage, sts:GetServiceBearerToken, sts:GetWebIdentityToken or sts:TagGetWebIdentityToken): assuming a role (sts:AssumeRole*) or federating takes on another identity, and CDK's bootstrap roles trust the whole account`,
+    ]);
+  });
+
+  it('given ecs:* and a key named by a wildcard, when parsed, then the action and the key are refused where they are', () => {
+    const { problems, at } = refused(
+      routed(`
+        service:
+          permissions:
+            - actions: [»"ecs:*"]
+              resources: ["arn:aws:ecs:*:*:task-definition/evil:*"]
+            - actions: [kms:Decrypt]
+              resources: [»"arn:aws:kms:us-east-1:123456789012:key/1*"]
+      `),
+    );
+
+    expect(problems).toEqual([
+      `${at[0]}: projects[0].service.permissions[0].actions[0]: "ecs:*" — an action outside the platform's services (ecs:, ec2-instance-connect:, ssmmessages:, ec2messages:, ssm-guiconnect:, ssm-quicksetup:, cloudformation:, codebuild:, codepipeline:): Berth's cluster, hosts, stacks and pipelines are the platform's (a task on the shared hosts, a shell on them or a deploy reaches every project)`,
+      `${at[1]}: projects[0].service.permissions[1].resources[0]: "arn:aws:kms:us-east-1:123456789012:key/1*" — a full key ARN with its key id (arn:aws:kms:<region>:<account>:key/<key-id>, no wildcard) or an alias ARN outside alias/aws/: Berth's keys have random ids, so a key wildcard can reach them`,
+    ]);
+  });
+
+  it('given app statements (a key by its full ARN, the caller identity on "*", a function outside Berth), when parsed, then they are accepted', () => {
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const fn = 'arn:aws:lambda:us-east-1:123456789012:function:tax-rates';
+    const config = accepted(
+      routed(`
+        service:
+          permissions:
+            - { actions: [kms:Decrypt, kms:GenerateDataKey], resources: ["${key}"] }
+            - { actions: [sts:GetCallerIdentity], resources: ["*"] }
+            - { actions: [lambda:InvokeFunction], resources: ["${fn}"] }
+      `),
+    );
+
+    expect(config.projects[0].service.permissions).toEqual([
+      { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key] },
+      { actions: ['sts:GetCallerIdentity'], resources: ['*'] },
+      { actions: ['lambda:InvokeFunction'], resources: [fn] },
+    ]);
+  });
+
   it('given a statement with an unknown key, when parsed, then the statement keys are listed', () => {
     const { problems, at } = refused(
       routed(

@@ -215,7 +215,7 @@ describe('the dashboard with a routed project and a worker added in berth.yaml',
   const config = configWith((raw) => {
     (raw.projects as unknown[]).push(
       {
-        name: 'cash',
+        name: 'till',
         path: '/api/till',
         priority: 30,
         repository: { project: 'Finance', name: 'till' },
@@ -239,16 +239,18 @@ describe('the dashboard with a routed project and a worker added in berth.yaml',
     ).toHaveLength(4);
   });
 
-  it("keeps the new project's target-group search on its own target group, not on the project whose name extends it", () => {
-    const cash = config.projects.find((p) => p.name === 'cash')!;
-    const text = metricsText(projectSection(widgets, 'cash'));
-    expect(text).toContain(`targetgroup/${projectTargetGroupName(config, cash)}'`);
-    expect(text).not.toContain('cash-collection');
+  it("keeps the new project's target-group search on its own target group, not on another project's", () => {
+    const till = config.projects.find((p) => p.name === 'till')!;
+    const text = metricsText(projectSection(widgets, 'till'));
+    expect(text).toContain(`targetgroup/${projectTargetGroupName(config, till)}'`);
+    for (const other of config.projects.filter((p) => p.name !== 'till' && p.path)) {
+      expect(text).not.toContain(projectTargetGroupName(config, other));
+    }
   });
 
   it("draws the new project's own threshold on its 5xx graph", () => {
-    const graph = projectSection(widgets, 'cash').find(
-      (w) => w.properties.title === 'cash: target 5xx (per minute)',
+    const graph = projectSection(widgets, 'till').find(
+      (w) => w.properties.title === 'till: target 5xx (per minute)',
     )!;
     expect(graph.properties.annotations.horizontal[0].value).toBe(1);
   });
