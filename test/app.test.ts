@@ -7,7 +7,7 @@ import { Validations } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { CFN_MAX_RESOURCES } from '../src/config/limits';
 import { createApp } from '../src/app';
-import { cdkContext, REPO_ROOT, seedConfig } from './support/app';
+import { cdkContext, cdkJsonContext, REPO_ROOT, seedConfig } from './support/app';
 
 const tsxCli = require.resolve('tsx/cli');
 
@@ -28,7 +28,7 @@ describe('the CDK app', () => {
   it('given no AWS credentials, profile or region in the environment, when the app runs as cdk runs it, then every stack synthesizes, cdk-nag passes, and each acknowledgement carries a reason', () => {
     // Bundling is not what this pins (the functions' own tests bundle them): skipped, as in every other test.
     const r = runApp({
-      CDK_CONTEXT_JSON: JSON.stringify({ ...cdkContext(), 'aws:cdk:bundling-stacks': [] }),
+      CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] }),
     });
     expect(r.stderr).not.toMatch(/credential|Need to perform AWS calls/i);
     expect(r.status).toBe(0);

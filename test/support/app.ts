@@ -8,9 +8,22 @@ import type { ParsedConfig } from '../../src/config/schema';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
-/** cdk.json's context: tests build apps with the same feature flags the CLI uses. */
-export function cdkContext(): Record<string, unknown> {
+/** cdk.json's context: the feature flags the CDK CLI applies. */
+export function cdkJsonContext(): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
+}
+
+/**
+ * The context tests build apps with: cdk.json's feature flags, without the stack traces CDK records where each
+ * construct and metadata entry was created (manifest metadata no test reads; capturing and source-mapping them
+ * takes a fifth of a build).
+ */
+export function cdkContext(): Record<string, unknown> {
+  return {
+    ...cdkJsonContext(),
+    'aws:cdk:disable-stack-trace': true,
+    'aws:cdk:disable-creation-stack-traces': true,
+  };
 }
 
 /** The default config (the seed). */
@@ -39,7 +52,8 @@ export function buildApp(config: ParsedConfig = seedConfig(), nag = false): Bert
   const make = () =>
     createApp(config, {
       nag,
-      appProps: { context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } },
+      // No tree.json (the construct tree for the CDK CLI and console): no test reads it.
+      appProps: { context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] }, treeMetadata: false },
     });
   if (nag) return make();
   const key = JSON.stringify(config);

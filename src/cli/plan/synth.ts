@@ -66,11 +66,19 @@ const SECONDS_PER_INVOCATION = 1;
  */
 export const SECRET_CALLS_PER_RELEASE = 10;
 
-/** `cdk.json`'s context, plus: no asset bundling (nothing is deployed) and no built-in validation. */
+/**
+ * `cdk.json`'s context, plus: no asset bundling (nothing is deployed), and none of the stack traces CDK records
+ * where each construct was created (manifest metadata plan never reads; capturing them takes a fifth of a synth).
+ */
 export function planContext(cdkJson = CDK_JSON): Record<string, unknown> {
   const context = (JSON.parse(readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> })
     .context;
-  return { ...context, 'aws:cdk:bundling-stacks': [] };
+  return {
+    ...context,
+    'aws:cdk:bundling-stacks': [],
+    'aws:cdk:disable-stack-trace': true,
+    'aws:cdk:disable-creation-stack-traces': true,
+  };
 }
 
 /** Synthesizes the whole app into a temporary directory (removed afterwards) and returns its templates. */
@@ -84,7 +92,8 @@ export function synthesize(
       nag: false,
       // plan prints its own warnings (the alerts one among them), in its own words and in --json.
       warnings: false,
-      appProps: { context, outdir, builtinCloudFormationValidation: false },
+      // No tree.json either: plan reads the templates only.
+      appProps: { context, outdir, builtinCloudFormationValidation: false, treeMetadata: false },
     });
     return app.synth().stacks.map((s) => ({
       name: s.stackName,
