@@ -15,14 +15,15 @@ export function cdkJsonContext(): Record<string, unknown> {
 
 /**
  * The context tests build apps with: cdk.json's feature flags, without the stack traces CDK records where each
- * construct and metadata entry was created (manifest metadata no test reads; capturing and source-mapping them
- * takes a fifth of a build).
+ * construct and metadata entry was created, and without construct analytics (metadata no test reads; collecting
+ * both takes almost half of a build).
  */
 export function cdkContext(): Record<string, unknown> {
   return {
     ...cdkJsonContext(),
     'aws:cdk:disable-stack-trace': true,
     'aws:cdk:disable-creation-stack-traces': true,
+    '@aws-cdk/core:enableAdditionalMetadataCollection': false,
   };
 }
 

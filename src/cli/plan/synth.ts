@@ -67,8 +67,9 @@ const SECONDS_PER_INVOCATION = 1;
 export const SECRET_CALLS_PER_RELEASE = 10;
 
 /**
- * `cdk.json`'s context, plus: no asset bundling (nothing is deployed), and none of the stack traces CDK records
- * where each construct was created (manifest metadata plan never reads; capturing them takes a fifth of a synth).
+ * `cdk.json`'s context, plus: no asset bundling (nothing is deployed), none of the stack traces CDK records where
+ * each construct was created, and no construct analytics (metadata plan never reads; collecting both takes almost
+ * half of a synth).
  */
 export function planContext(cdkJson = CDK_JSON): Record<string, unknown> {
   const context = (JSON.parse(readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> })
@@ -78,6 +79,8 @@ export function planContext(cdkJson = CDK_JSON): Record<string, unknown> {
     'aws:cdk:bundling-stacks': [],
     'aws:cdk:disable-stack-trace': true,
     'aws:cdk:disable-creation-stack-traces': true,
+    // Construct properties as usage analytics in AWS::CDK::Metadata: not deployed, so not collected.
+    '@aws-cdk/core:enableAdditionalMetadataCollection': false,
   };
 }
 
