@@ -17,8 +17,9 @@ export type { CliIO } from './output';
 
 /**
  * A command's module, loaded only when the command runs (or for help): a module loads the AWS SDK packages its
- * command calls, and a command should not wait for the others'. The launcher registers tsx's CommonJS hook, so
- * Node's `require` loads TypeScript there, without starting an ES module loader; elsewhere (tests) `import()` does.
+ * command calls, and a command should not wait for the others'. The launcher (bin/berth-cli.js) registers a
+ * `.ts` hook for Node's `require`, which loads TypeScript there without an ES module loader; elsewhere (tests)
+ * `import()` does.
  */
 function lazyCommand(file: string, exportName: string): () => Promise<Command> {
   const specifier = `./commands/${file}`;

@@ -12,9 +12,20 @@ import { alertsWarning } from '../../shared/alert-channels';
 import { planPlacement } from '../plan/placement';
 import { PriceError, defaultPrices, readPriceFile, type PriceFile } from '../plan/prices';
 import { planJson, renderPlan } from '../plan/render';
-import { gatherCostInputs, projectRows, stackRows, synthesize } from '../plan/synth';
 
 const USAGE = 'berth plan';
+
+/**
+ * plan/synth builds the CDK app, so it loads aws-cdk-lib and cdk-nag (about a second): only `plan` runs it, and
+ * `help` (which loads every command) does not wait for it. Loaded as main.ts loads commands.
+ */
+function loadSynth(): Promise<typeof import('../plan/synth')> {
+  /* eslint-disable @typescript-eslint/no-require-imports -- see main.ts's lazyCommand */
+  return typeof require === 'function' && require.extensions?.['.ts'] !== undefined
+    ? Promise.resolve(require('../plan/synth') as typeof import('../plan/synth'))
+    : import('../plan/synth');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
 
 const OPTIONS = {
   ...Object.fromEntries(ASSUMPTION_FLAGS.map((f) => [f.flag, { type: 'string' }])),
@@ -69,6 +80,7 @@ export const planCommand: Command = {
     const pricesFile = values.prices === undefined ? 'prices.json' : path.basename(String(values.prices));
     const config = ctx.config();
 
+    const { gatherCostInputs, projectRows, stackRows, synthesize } = await loadSynth();
     const synthesized = await ctx.out.withProgress(
       `Synthesizing the app from ${ctx.configFile} (offline)`,
       async () => {
