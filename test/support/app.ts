@@ -9,7 +9,7 @@ import type { ParsedConfig } from '../../src/config/schema';
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /** cdk.json's context: the feature flags the CDK CLI applies. */
-export function cdkJsonContext(): Record<string, unknown> {
+function cdkJsonContext(): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
 }
 
