@@ -36,6 +36,8 @@ export default defineConfig({
     // second, and most files need them. test/support/setup.ts undoes what a file may change globally.
     isolate: false,
     setupFiles: ['test/support/setup.ts'],
+    // One scratch folder per run for the apps tests synthesize, removed at the end.
+    globalSetup: ['test/support/global-setup.ts'],
     sequence: { sequencer: LongestFirst },
     // The SDK warns on every client that Node 20 is leaving support; the functions run on Node 22 in Lambda.
     env: { CDK_VALIDATION: 'false', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -7,13 +7,13 @@ import { Validations } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { CFN_MAX_RESOURCES } from '../src/config/limits';
 import { createApp } from '../src/app';
-import { cdkContext, configWith, REPO_ROOT } from './support/app';
+import { cdkContext, configWith, REPO_ROOT, scratchDir } from './support/app';
 
 const tsxCli = require.resolve('tsx/cli');
 
 /** Runs the CDK app entry as the CLI would, with only the given environment (no AWS variables at all). */
 function runApp(env: Record<string, string>) {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'berth-app-'));
+  const outdir = scratchDir('berth-app-');
   const base = { PATH: process.env.PATH ?? '', HOME: tmpdir(), CDK_OUTDIR: outdir, CDK_VALIDATION: 'false' };
   const r = spawnSync(process.execPath, [tsxCli, path.join(REPO_ROOT, 'bin', 'berth.ts')], {
     cwd: REPO_ROOT,
@@ -69,7 +69,7 @@ describe('the CDK app', () => {
   });
 
   it('emits no template and prints each problem when the config is bad', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'berth-bad-'));
+    const dir = scratchDir('berth-bad-');
     const bad = path.join(dir, 'bad.yaml');
     writeFileSync(
       bad,
@@ -87,7 +87,13 @@ describe('the CDK app', () => {
       configWith((raw) => {
         raw.projects = (raw.projects as unknown[]).slice(0, 1);
       }),
-      { appProps: { context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] }, treeMetadata: false } },
+      {
+        appProps: {
+          context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] },
+          outdir: scratchDir('cdk.out-'),
+          treeMetadata: false,
+        },
+      },
     );
     new s3.Bucket(platform, 'Careless', { enforceSSL: false });
     expect(() => app.synth()).toThrow(/AwsSolutions-S10[\s\S]*Careless|Careless[\s\S]*AwsSolutions-S10/);

@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Stage, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createApp, type BerthApp } from '../../src/app';
 import { loadConfig, validateConfig } from '../../src/config/load';
 import type { ParsedConfig } from '../../src/config/schema';
+import { SCRATCH_ENV } from './global-setup';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -39,6 +41,16 @@ export function configWith(change: (raw: Record<string, unknown>) => void): Pars
   return validateConfig(raw);
 }
 
+/**
+ * A new folder in the run's scratch folder (removed when the run ends: test/support/global-setup.ts), or in the
+ * system's temporary directory when the file runs without that setup.
+ */
+export function scratchDir(prefix: string): string {
+  const parent = process.env[SCRATCH_ENV] ?? tmpdir();
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(path.join(parent, prefix));
+}
+
 /** Apps already built in this test worker, by config (test files of one worker share modules: vitest.config.mts). */
 const built = new Map<string, BerthApp>();
 
@@ -53,8 +65,12 @@ export function buildApp(config: ParsedConfig = seedConfig(), nag = false): Bert
   const make = () =>
     createApp(config, {
       nag,
-      // No tree.json (the construct tree for the CDK CLI and console): no test reads it.
-      appProps: { context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] }, treeMetadata: false },
+      appProps: {
+        context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] },
+        outdir: scratchDir('cdk.out-'),
+        // No tree.json (the construct tree for the CDK CLI and console): no test reads it.
+        treeMetadata: false,
+      },
     });
   if (nag) return make();
   const key = JSON.stringify(config);
