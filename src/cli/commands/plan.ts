@@ -80,10 +80,10 @@ export const planCommand: Command = {
     const pricesFile = values.prices === undefined ? 'prices.json' : path.basename(String(values.prices));
     const config = ctx.config();
 
-    const { gatherCostInputs, projectRows, stackRows, synthesize } = await loadSynth();
     const synthesized = await ctx.out.withProgress(
       `Synthesizing the app from ${ctx.configFile} (offline)`,
       async () => {
+        const { gatherCostInputs, projectRows, stackRows, synthesize } = await loadSynth();
         let stacks;
         try {
           stacks = synthesize(config);
