@@ -46,6 +46,8 @@ delete extensions['.node'];
 extensions['.ts'] = (module, filename) => module._compile(compile(filename), filename);
 extensions['.json'] = json;
 extensions['.node'] = native;
+// Tells the sources that `require` loads TypeScript here (src/cli/launcher.ts, which holds the same key).
+globalThis[Symbol.for('berth.cli.require-loads-typescript')] = true;
 
 Promise.resolve()
   .then(() => require(path.join(__dirname, '..', 'src', 'cli', 'main.ts')).main(process.argv.slice(2)))

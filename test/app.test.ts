@@ -81,7 +81,7 @@ describe('the CDK app', () => {
     expect(r.templates).toEqual([]);
   });
 
-  it('given the app as the CDK entry builds it (cdk-nag on by default), when a resource breaks an AwsSolutions rule, then synth fails naming it', () => {
+  it('given the app as the CDK entry builds it (cdk-nag on by default; one project), when a resource breaks an AwsSolutions rule, then synth fails naming it', () => {
     // One project is enough to see cdk-nag run (and cheaper to check than two).
     const { app, platform } = createApp(
       configWith((raw) => {

@@ -4,6 +4,7 @@ import { configPath } from '../config/load';
 import { makeContext, PAT_ENV, type CliDeps, type Command } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, usageError } from './errors';
 import { Output, type CliIO } from './output';
+import { requireLoadsTypeScript } from './launcher';
 import { packageVersion } from './version';
 
 /**
@@ -25,11 +26,10 @@ function lazyCommand(file: string, exportName: string): () => Promise<Command> {
   const specifier = `./commands/${file}`;
   return async () => {
     /* eslint-disable @typescript-eslint/no-require-imports -- see above */
-    const module = (
-      typeof require === 'function' && require.extensions?.['.ts'] !== undefined
-        ? require(specifier)
-        : await import(specifier)
-    ) as Record<string, Command>;
+    const module = (requireLoadsTypeScript() ? require(specifier) : await import(specifier)) as Record<
+      string,
+      Command
+    >;
     /* eslint-enable @typescript-eslint/no-require-imports */
     return module[exportName];
   };

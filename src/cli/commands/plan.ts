@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Command } from '../context';
 import { CliError, EXIT_FAILURE, usageError } from '../errors';
+import { requireLoadsTypeScript } from '../launcher';
 import {
   ASSUMPTION_FLAGS,
   DEFAULT_ASSUMPTIONS,
@@ -21,7 +22,7 @@ const USAGE = 'berth plan';
  */
 function loadSynth(): Promise<typeof import('../plan/synth')> {
   /* eslint-disable @typescript-eslint/no-require-imports -- see main.ts's lazyCommand */
-  return typeof require === 'function' && require.extensions?.['.ts'] !== undefined
+  return requireLoadsTypeScript()
     ? Promise.resolve(require('../plan/synth') as typeof import('../plan/synth'))
     : import('../plan/synth');
   /* eslint-enable @typescript-eslint/no-require-imports */

@@ -68,8 +68,8 @@ export const SECRET_CALLS_PER_RELEASE = 10;
 
 /**
  * `cdk.json`'s context, plus: no asset bundling (nothing is deployed), none of the stack traces CDK records where
- * each construct was created, and no construct analytics (metadata plan never reads; collecting both takes almost
- * half of a synth).
+ * each construct was created, and no per-construct analytics (metadata plan never reads; collecting both takes
+ * almost half of a synth).
  */
 export function planContext(cdkJson = CDK_JSON): Record<string, unknown> {
   const context = (JSON.parse(readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> })
@@ -79,7 +79,7 @@ export function planContext(cdkJson = CDK_JSON): Record<string, unknown> {
     'aws:cdk:bundling-stacks': [],
     'aws:cdk:disable-stack-trace': true,
     'aws:cdk:disable-creation-stack-traces': true,
-    // Construct properties as usage analytics in AWS::CDK::Metadata: not deployed, so not collected.
+    // Nor each construct's properties and method calls as analytics metadata (nothing here reads them).
     '@aws-cdk/core:enableAdditionalMetadataCollection': false,
   };
 }
