@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sha256, type StoredManifest as Manifest } from '../../test/functions/release/fake-ecr';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -231,36 +232,14 @@ export async function runJob<S>(stage: StageSetup<S>, clock: VirtualClock, o: Jo
 // Image fixtures
 // ---------------------------------------------------------------------------------------------------------------
 
-export const sha256 = (text: string) => `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
-
-export interface Manifest {
-  readonly manifest: string;
-  readonly mediaType: string;
-  readonly digest: string;
-}
-
-export function platformManifest(
-  seed: string,
-  mediaType = 'application/vnd.docker.distribution.manifest.v2+json',
-): Manifest {
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType,
-    config: {
-      mediaType: 'application/vnd.docker.container.image.v1+json',
-      size: 1469,
-      digest: sha256(`config-${seed}`),
-    },
-    layers: [
-      {
-        mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-        size: 3_370_706,
-        digest: sha256(`layer-${seed}`),
-      },
-    ],
-  });
-  return { manifest, mediaType, digest: sha256(manifest) };
-}
+// The same single-platform manifests the unit tests and the benchmark use (one definition: the release tests' ECR
+// fake). The rehearsal's index below differs from that fake's on purpose: the platform entry first and the
+// attestation naming it, as BuildKit writes them.
+export {
+  platformManifest,
+  sha256,
+  type StoredManifest as Manifest,
+} from '../../test/functions/release/fake-ecr';
 
 export function buildkitIndex(platform: Manifest, arch: string, attestation: Manifest): Manifest {
   const manifest = JSON.stringify({

@@ -1,4 +1,4 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { alertChannelSecret, platformNames } from '../../config/names';
 import type { ParsedConfig } from '../../config/schema';
 import { ALERTS } from '../../contracts';
@@ -8,7 +8,7 @@ import {
   webhookUrlProblem,
   type AlertChannelType,
 } from '../../shared/alert-channels';
-import { describeStack, putSecretString, translateAwsError, type AwsClients } from '../aws';
+import { describeStack, errorName, putSecretString, translateAwsError } from '../aws';
 import type { Command, CommandContext } from '../context';
 import { CliError, usageError } from '../errors';
 import { promptHidden, readAll, stripOneNewline } from '../prompt';
@@ -188,11 +188,10 @@ async function sendTest(ctx: CommandContext, args: string[]): Promise<void> {
     '',
   ].join('\n');
 
-  const sns = (clients as AwsClients & { readonly sns?: SNSClient }).sns ?? new SNSClient({ region });
   let messageId: string;
   try {
     const res = await ctx.out.withProgress(`Publishing a test message to ${names.alarmTopicName}`, () =>
-      sns.send(
+      clients.sns.send(
         new PublishCommand({
           TopicArn: topicArn,
           Subject: subject,
@@ -234,7 +233,7 @@ function publishError(
   stack: string,
   region: string,
 ): CliError {
-  const name = typeof e === 'object' && e !== null ? String((e as { name?: unknown }).name ?? '') : '';
+  const name = errorName(e);
   if (name === 'NotFoundException' || name === 'NotFound') {
     return new CliError(
       `The alarm topic ${topicName} does not exist in ${region}, so the stack ${stack} is not deployed (or not up to date): run \`npx cdk deploy --all\` first.`,

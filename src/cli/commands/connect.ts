@@ -20,7 +20,6 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE, usageError } from '../errors';
 import { patProblem, promptHidden } from '../prompt';
 
 const USAGE = 'berth connect <project> | --all';
-export { PAT_ENV };
 const PAT_SCOPES = listScopes(CONNECT_PAT_SCOPES);
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

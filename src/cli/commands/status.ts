@@ -1,7 +1,6 @@
-import { PAT_ENV } from './connect';
-import type { Command } from '../context';
+import { PAT_ENV, type Command } from '../context';
 import { usageError } from '../errors';
-import { EXECUTIONS_SHOWN, collectStatus, statusClients, type StatusReport } from '../status/collect';
+import { EXECUTIONS_SHOWN, collectStatus, type StatusReport } from '../status/collect';
 import { renderStatus } from '../status/render';
 import { serviceHookStatuses } from '../status/service-hooks';
 
@@ -51,7 +50,7 @@ export const statusCommand: Command = {
       `Reading the status of ${projects.length} project(s) in ${region}`,
       async () => {
         const [aws, hooks] = await Promise.all([
-          collectStatus(config, projects, statusClients(clients, region), region),
+          collectStatus(config, projects, clients, region),
           serviceHookStatuses(config, projects, {
             pat,
             fetch: ctx.fetch,

@@ -6,6 +6,9 @@ import type { ParsedConfig, ParsedProject } from '../../config/schema';
 import { NO_RELEASE, STACK_PARAMETERS } from '../../contracts';
 import { DEPLOY_HINT, describeStack, errorName, stackParameter, translateAwsError } from '../aws';
 import { CliError, usageError } from '../errors';
+import { iso, shortCommit } from '../format';
+
+export { shortCommit };
 
 /**
  * What the release commands read: the release log (the SSM parameter every release writes the released commit
@@ -141,12 +144,4 @@ export async function imageDigests(
     }
   }
   return out;
-}
-
-export function shortCommit(commit: string): string {
-  return /^[0-9a-f]{40}$/i.test(commit) ? commit.slice(0, 7) : commit;
-}
-
-export function iso(d: Date | undefined): string | undefined {
-  return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
 }

@@ -1,23 +1,24 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { type CloudWatchClient, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
 import {
-  CodePipelineClient,
+  type CodePipelineClient,
   GetPipelineExecutionCommand,
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
   type PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
-import { DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, type ECSClient, type Service } from '@aws-sdk/client-ecs';
 import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
+  type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { platformNames, projectNames, targetGroupName } from '../../config/names';
 import { factsOf, findFailedAction } from '../../shared/pipeline-execution';
 import { isWeb, type ParsedConfig, type ParsedProject } from '../../config/schema';
 import { NO_RELEASE, STACK_PARAMETERS } from '../../contracts';
-import { errorMessage, stackParameter, translateAwsError, type AwsClients } from '../aws';
+import { errorMessage, errorName, stackParameter, translateAwsError } from '../aws';
+import { iso, shortCommit } from '../format';
 import { alertsWarning } from '../../shared/alert-channels';
 import type { ServiceHookStatus } from './service-hooks';
 
@@ -39,17 +40,6 @@ export interface StatusClients {
   readonly ecs: ECSClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly cloudWatch: CloudWatchClient;
-}
-
-/** The factory's clients, with default ones for any it left out. */
-export function statusClients(clients: AwsClients, region: string): StatusClients {
-  return {
-    cloudFormation: clients.cloudFormation,
-    codePipeline: clients.codePipeline ?? new CodePipelineClient({ region }),
-    ecs: clients.ecs ?? new ECSClient({ region }),
-    elbv2: clients.elbv2 ?? new ElasticLoadBalancingV2Client({ region }),
-    cloudWatch: clients.cloudWatch ?? new CloudWatchClient({ region }),
-  };
 }
 
 export interface ExecutionStatus {
@@ -267,7 +257,7 @@ export async function releaseStatus(
     deployed: true,
     stackStatus: stack.StackStatus,
     live,
-    ...(live ? { shortLive: /^[0-9a-f]{40}$/i.test(live) ? live.slice(0, 7) : live } : {}),
+    ...(live ? { shortLive: shortCommit(live) } : {}),
   };
 }
 
@@ -508,10 +498,6 @@ function taskDefinitionName(arn: string | undefined): string | undefined {
   return arn?.split('/').pop();
 }
 
-function iso(d: Date | undefined): string | undefined {
-  return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
-}
-
 function firstLine(s: string | undefined): string | undefined {
   if (!s) return undefined;
   const line = s.split('\n')[0].trim();
@@ -529,10 +515,4 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-function errorName(e: unknown): string {
-  return typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string'
-    ? (e as { name: string }).name
-    : '';
 }

@@ -8,6 +8,7 @@ import {
   markerValue,
   type Subscription,
 } from '../azure-devops';
+import { PAT_ENV } from '../context';
 import { patProblem } from '../prompt';
 
 /**
@@ -38,9 +39,9 @@ export async function serviceHookStatuses(
   args: { pat: string | undefined; fetch: typeof fetch; timeoutMs?: number },
 ): Promise<ServiceHookReport> {
   if (args.pat === undefined || args.pat === '') {
-    return { checked: false, error: 'set AZURE_DEVOPS_PAT (Service Hooks: Read) to check the service hooks' };
+    return { checked: false, error: `set ${PAT_ENV} (Service Hooks: Read) to check the service hooks` };
   }
-  const problem = patProblem(args.pat, 'AZURE_DEVOPS_PAT');
+  const problem = patProblem(args.pat, PAT_ENV);
   if (problem) return { checked: false, error: problem };
   const baseUrl = azureDevOpsBaseUrl(config);
   const client = new AzureDevOpsClient({
