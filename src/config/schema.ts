@@ -3,6 +3,7 @@ import { IMAGE_PLATFORMS, SEVERITIES, type ImagePlatform } from '../contracts';
 import { cidrContains, cidrsOverlap, parseCidr } from './cidr';
 import { architectureOf, instanceFacts, platformOf, taskMemoryMiB } from './instance-types';
 import { ALB_MAX_RULES, MAX_QUALIFIED_NAME_LENGTH } from './limits';
+import { targetGroupName } from './names';
 import { checkPermissions } from './permissions';
 import { SUPPORTED_REGIONS, VPC_LINK_ZONE_IDS, defaultZoneIds, partitionOf } from './regions';
 
@@ -541,6 +542,21 @@ function crossFieldChecks(c: Raw, issues: z.core.$ZodRawIssue[]): void {
         p.name,
         `a name that does not start with another project's name and a hyphen ("${c.projects[within].name}-" of projects[${within}]): Berth grants each project the names ${c.prefix}-<project>-*`,
       );
+    }
+    // A routed project's target group is named from its name cut short (ELB allows 32 characters): two long
+    // names alike at the start would share one.
+    if (p.path !== undefined && !invalid('projects', i, 'name')) {
+      const tg = targetGroupName(c, p);
+      const twin = c.projects.findIndex(
+        (o, j) => j < i && o.path !== undefined && o.name !== p.name && targetGroupName(c, o) === tg,
+      );
+      if (twin >= 0) {
+        push(
+          at('name'),
+          p.name,
+          `a name that differs from projects[${twin}]'s ("${c.projects[twin].name}") within its first ${tg.length - `${c.prefix}-`.length - 3} characters: both would name the target group ${tg} (<prefix>-<project> cut to 29 characters, then -ip)`,
+        );
+      }
     }
     for (const key of ['name', 'path', 'priority'] as const) {
       if (p[key] === undefined) continue;

@@ -138,6 +138,33 @@ describe('targetGroupName', () => {
     expect(tg.length).toBeLessThanOrEqual(32);
     expect(tg).toBe(`${`${prefix}-${name}`.slice(0, 29)}-ip`);
   });
+
+  it('given two routed projects whose long names agree in their first 23 characters, when validated, then the second is refused: they would share one target group', () => {
+    const routed = (name: string, n: number) => ({
+      ...structuredClone(cash),
+      name,
+      path: `/api/p${n}`,
+      priority: 90 + n,
+      service: { ...structuredClone(cash.service), healthCheckPath: `/api/p${n}/health` },
+    });
+    const common = 'a'.repeat(23);
+    expect(() =>
+      validateConfig({
+        ...structuredClone(seed),
+        projects: [routed(`${common}x`, 1), routed(`${common}y`, 2)],
+      }),
+    ).toThrow(
+      `projects[1].name: "${common}y" — a name that differs from projects[0]'s ("${common}x") within its first 23 characters: both would name the target group berth-${common}-ip`,
+    );
+  });
+
+  it('given the same two names on a worker and a routed project, when validated, then both are accepted (a worker has no target group)', () => {
+    const common = 'a'.repeat(23);
+    const worker = { name: `${common}x`, repository: structuredClone(cash.repository) };
+    const web = { ...structuredClone(cash), name: `${common}y` };
+    const config = validateConfig({ ...structuredClone(seed), projects: [worker, web] });
+    expect(config.projects.map((p) => p.name)).toEqual([`${common}x`, `${common}y`]);
+  });
 });
 
 describe('alertChannelSecret', () => {
