@@ -1,7 +1,8 @@
 /**
  * Berth's one Azure DevOps REST client, used by `berth connect` (project and repository lookup, service hook
  * subscriptions) and by the pipeline-events Lambda (commit statuses). The Lambda is bundled with esbuild, so this
- * module imports nothing but the platform: no CDK, no CLI, no AWS SDK, no schema library; it talks through `fetch`.
+ * module imports nothing but the platform and the pure text helpers beside it: no CDK, no CLI, no AWS SDK, no
+ * schema library; it talks through `fetch`.
  *
  * Every request:
  * - goes to the configured base URL (`https://dev.azure.com/<org>` or an Azure DevOps Server collection URL) with
@@ -19,6 +20,8 @@
  * Failures are {@link AzureDevOpsError}s carrying the HTTP status, Azure DevOps' own message and what was asked
  * (method and path, no query); the PAT and the Authorization header are redacted from everything they hold.
  */
+
+import { oneLine, redact } from './text';
 
 /** REST versions Berth can speak: Azure DevOps Services accepts all; Server 2022 at most 7.0; Server 2020 at most 6.0. */
 export const AZURE_DEVOPS_API_VERSIONS = ['6.0', '7.0', '7.1'] as const;
@@ -324,9 +327,7 @@ export class AzureDevOpsClient {
 
   /** Replaces the PAT and its Basic encodings in `text` with `[redacted]`. */
   redact(text: string): string {
-    let out = text;
-    for (const s of this.#secrets) out = out.split(s).join('[redacted]');
-    return out;
+    return redact(text, this.#secrets);
   }
 
   async #call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, spec: RequestSpec): Promise<unknown> {
@@ -608,11 +609,6 @@ function enc(s: string): string {
 
 function ms(value: number): string {
   return value >= 1000 && value % 1000 === 0 ? `${value / 1000} s` : `${value} ms`;
-}
-
-function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
 }
 
 function clip(text: string): string {

@@ -6,7 +6,8 @@ import type { ParsedConfig, ParsedProject } from '../../config/schema';
 import { NO_RELEASE, STACK_PARAMETERS } from '../../contracts';
 import { DEPLOY_HINT, describeStack, errorName, stackParameter, translateAwsError } from '../aws';
 import { CliError, usageError } from '../errors';
-import { iso, shortCommit } from '../format';
+import { shortCommit } from '../../shared/text';
+import { iso } from '../format';
 
 export { shortCommit };
 

@@ -18,7 +18,8 @@ import { factsOf, findFailedAction } from '../../shared/pipeline-execution';
 import { isWeb, type ParsedConfig, type ParsedProject } from '../../config/schema';
 import { NO_RELEASE, STACK_PARAMETERS } from '../../contracts';
 import { errorMessage, errorName, stackParameter, translateAwsError } from '../aws';
-import { iso, shortCommit } from '../format';
+import { shortCommit } from '../../shared/text';
+import { iso } from '../format';
 import { alertsWarning } from '../../shared/alert-channels';
 import type { ServiceHookStatus } from './service-hooks';
 
