@@ -239,8 +239,8 @@ export type WebhookProjects = Readonly<Record<string, WebhookProjectSettings>>;
  */
 export const WEBHOOK_STATE_TABLE_ENV = 'WEBHOOK_STATE_TABLE';
 /**
- * The table's partition key (type String), valued `<project>#<branch>`; no sort key. The webhook writes the
- * attributes `lastPushId` (Number), `lastCommit` and `updatedAt` (String) with a conditional UpdateItem.
+ * The table's partition key (type String), valued `<project>#<repository>#<branch>`; no sort key. The webhook
+ * writes the attributes `lastPushId` (Number), `lastCommit` and `updatedAt` (String) with a conditional UpdateItem.
  */
 export const WEBHOOK_STATE_KEY = 'pk';
 

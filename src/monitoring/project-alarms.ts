@@ -31,9 +31,9 @@ export interface ProjectAlarmsProps {
   readonly thresholds?: ProjectThresholds;
   /**
    * The service's CPU scaling target (`service.scaling.cpuPercent`), quoted by the cpu-high alarm, which must sit
-   * above it (synth warns otherwise). @default 60, the schema's default
+   * above it (synth warns otherwise).
    */
-  readonly cpuScalingTargetPercent?: number;
+  readonly cpuScalingTargetPercent: number;
   /**
    * The platform generation (`platformGeneration(config)`, src/monitoring/generation.ts), written into the
    * descriptions of the alarms that name the shared ALB (`loadBalancerFullName` is read from the platform stack
@@ -77,7 +77,7 @@ export class ProjectAlarms extends Construct {
     const topic = props.topic;
     const key = (k: string) => `alarms.${k} of project ${p} in berth.yaml`;
     const generation = props.generation;
-    const cpuTarget = props.cpuScalingTargetPercent ?? 60;
+    const cpuTarget = props.cpuScalingTargetPercent;
 
     const targetGroup = props.targetGroup;
     if (targetGroup) {

@@ -7,7 +7,7 @@ import { InternalLoadBalancer } from '../edge/load-balancer';
 import { azureDevOpsBaseUrl, platformNames, projectNames } from '../config/names';
 import { WebhookEndpoint } from '../edge/webhook';
 import { AlarmTopic } from '../monitoring/alarm-topic';
-import { alertChannelSettings } from '../shared/alert-channels';
+import { alertChannelSettings, alertsFunctionName } from '../shared/alert-channels';
 import { ChatAlerts } from '../monitoring/alerts';
 import { projectAlarmNamesOf } from '../monitoring/alarm-names';
 import type { MonitoredProject } from '../monitoring/dashboard';
@@ -103,12 +103,13 @@ export class PlatformStack extends Stack {
       emails: config.alerts.emails,
       alarmNamePrefix: `${config.prefix}-`,
     });
+    const chatFunctionName = alertsFunctionName(config);
     this.chatAlerts =
-      config.alerts.chat.length > 0
+      chatFunctionName !== undefined
         ? new ChatAlerts(this, 'ChatAlerts', {
             topic: this.alarms.topic,
             channels: alertChannelSettings(config),
-            functionName: names.alertsFunctionName,
+            functionName: chatFunctionName,
             logRetention: retention,
           })
         : undefined;
