@@ -1,6 +1,7 @@
 import type { Context, SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { ALERTS, type AlertChannelSettings } from '../../contracts';
 import { isLegacyTeamsConnector, webhookUrlProblem } from '../../shared/alert-channels';
+import { withTimeout } from '../../shared/timeout';
 import { postJson, type HttpDeps, type RetryPolicy } from './deliver';
 import { formatFor } from './format';
 import { readMessage, type Alert } from './message';
@@ -69,14 +70,6 @@ export type AlertsHandler = (
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ) => Promise<AlertsResult>;
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export function createAlertsHandler(deps: AlertsDeps): AlertsHandler {
   const { settings, logger } = deps;
   const budget: AlertsBudget = { ...DEFAULT_ALERTS_BUDGET, ...deps.budget };
@@ -107,7 +100,7 @@ export function createAlertsHandler(deps: AlertsDeps): AlertsHandler {
         url = await withTimeout(
           deps.urls.url(channel.secretId),
           budget.secretTimeoutMs,
-          'reading the secret',
+          (ms) => `reading the secret took longer than ${ms} ms`,
         );
       } catch (err) {
         return failed(`could not read the channel's URL from ${channel.secretId}: ${describeError(err)}`);

@@ -5,6 +5,7 @@ import {
   factsOf,
   getFailedAction,
 } from '../../shared/pipeline-execution';
+import { withTimeout } from '../../shared/timeout';
 import { describeError } from './text';
 
 export type { ExecutionFacts, FailedAction } from '../../shared/pipeline-execution';
@@ -28,13 +29,9 @@ export async function getExecutionFacts(
   return factsOf(out.pipelineExecution);
 }
 
-/** Resolves with the promise's value or rejects when `ms` have passed first. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** `withTimeout` with the lookups' message: `<what> timed out after <ms> ms`. */
+export function timedOut<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withTimeout(promise, ms, (after) => `${what} timed out after ${after} ms`);
 }
 
 export interface LookupOptions {
@@ -52,9 +49,9 @@ export async function lookupExecution(
   options: LookupOptions,
 ): Promise<ExecutionLookup> {
   const [facts, failed] = await Promise.allSettled([
-    withTimeout(getExecutionFacts(client, pipeline, executionId), options.timeoutMs, 'GetPipelineExecution'),
+    timedOut(getExecutionFacts(client, pipeline, executionId), options.timeoutMs, 'GetPipelineExecution'),
     options.failedAction
-      ? withTimeout(getFailedAction(client, pipeline, executionId), options.timeoutMs, 'ListActionExecutions')
+      ? timedOut(getFailedAction(client, pipeline, executionId), options.timeoutMs, 'ListActionExecutions')
       : Promise.resolve(undefined),
   ]);
   return {

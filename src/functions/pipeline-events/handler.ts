@@ -12,7 +12,7 @@ import {
 import { COMMIT_STATUS_RETRY_POLICY, commitStatusBody, commitStatusFor } from './commit-status';
 import { consoleExecutionUrl } from './console-url';
 import { parsePipelineEvent, type PipelineExecutionChange } from './event';
-import { type ExecutionLookup, lookupExecution, withTimeout } from './execution';
+import { type ExecutionLookup, lookupExecution, timedOut } from './execution';
 import { PIPELINE_EVENTS_METRICS, type PipelineEventsMetricName } from './metrics';
 import { formatFailureNotification } from './notification';
 import type { ProjectSecrets } from './secrets';
@@ -158,10 +158,10 @@ export function createPipelineEventsHandler(deps: PipelineEventsDeps): PipelineE
     try {
       // Read both secrets while the execution is looked up; all are bounded.
       const pat = settle(
-        withTimeout(deps.secrets.pat(project.patSecretId), budget.lookupTimeoutMs, 'GetSecretValue (PAT)'),
+        timedOut(deps.secrets.pat(project.patSecretId), budget.lookupTimeoutMs, 'GetSecretValue (PAT)'),
       );
       const repositoryId = settle(
-        withTimeout(
+        timedOut(
           deps.secrets.repositoryId(project.webhookSecretId),
           budget.lookupTimeoutMs,
           'GetSecretValue (webhook secret)',
