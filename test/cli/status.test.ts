@@ -15,7 +15,8 @@ import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load';
 import type { ParsedConfig } from '../../src/config/schema';
-import { assignAlarms, projectTargetGroup } from '../../src/cli/status/collect';
+import { assignAlarms } from '../../src/cli/status/collect';
+import { targetGroupName } from '../../src/config/names';
 import { NO_ALERT_DESTINATION_WARNING } from '../../src/shared/alert-channels';
 import {
   ADO_COLLECTION,
@@ -45,7 +46,7 @@ afterEach(() => assertNoSecretsWritten());
 
 /** The target group name the project stack gives a routed project (a hash of its route). */
 const TG = (project: string) =>
-  projectTargetGroup(
+  targetGroupName(
     parsed,
     parsed.projects.find((p) => p.name === project)!,
   );

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { projectTargetGroup } from '../../src/cli/status/collect';
+import { targetGroupName } from '../../src/config/names';
 import { loadConfig } from '../../src/config/load';
 import { FakeAzureDevOps } from '../support/fake-azure-devops';
 import {
@@ -168,7 +168,7 @@ beforeAll(async () => {
       alertChannels: ['ops'],
       projects: config.projects.map((p) => ({
         ...releases[p.name],
-        ...(p.path !== undefined ? { targetGroup: projectTargetGroup(config, p) } : {}),
+        ...(p.path !== undefined ? { targetGroup: targetGroupName(config, p) } : {}),
       })),
     }),
   );

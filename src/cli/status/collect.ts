@@ -177,7 +177,7 @@ export async function collectStatus(
         releaseStatus(clients.cloudFormation, names.stack, region),
         pipelineStatus(clients.codePipeline, names.pipeline, region),
         isWeb(p)
-          ? targetGroupStatus(clients.elbv2, projectTargetGroup(config, p), region)
+          ? targetGroupStatus(clients.elbv2, targetGroupName(config, p), region)
           : Promise.resolve(undefined),
       ]);
       return { release, pipeline, targetGroup };
@@ -189,6 +189,7 @@ export async function collectStatus(
     config.prefix,
     config.projects.map((p) => p.name),
   );
+  const warning = alertsWarning(config);
   return {
     region,
     cluster,
@@ -207,16 +208,11 @@ export async function collectStatus(
       alerts: {
         emails: config.alerts.emails.length,
         chatChannels: config.alerts.chat.length,
-        reachNobody: alertsWarning(config) !== undefined,
-        ...(alertsWarning(config) ? { warning: alertsWarning(config) } : {}),
+        reachNobody: warning !== undefined,
+        ...(warning ? { warning } : {}),
       },
     },
   };
-}
-
-/** A routed project's target group name, as the project stack names it (`targetGroupName()`). */
-export function projectTargetGroup(config: Pick<ParsedConfig, 'prefix'>, p: ParsedProject): string {
-  return targetGroupName(config, p);
 }
 
 /** Statuses in which a stack has no usable parameters yet (first create) or is going away. */
