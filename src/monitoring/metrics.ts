@@ -1,6 +1,6 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Duration } from 'aws-cdk-lib';
-import { platformNames, projectNames, targetGroupName } from '../config/names';
+import { platformNames, projectNames } from '../config/names';
 import type { ParsedConfig, ParsedProject } from '../config/schema';
 import {
   ALERTS,
@@ -166,14 +166,6 @@ export function alertOutcomeMetrics(
     failed: metric(ALERTS.metrics.failed, 'failed'),
     notSet: metric(ALERTS.metrics.notSet, 'URL not set'),
   };
-}
-
-/** A routed project's target group name, as the project stack names it (`targetGroupName`); undefined for a worker. */
-export function projectTargetGroupName(
-  c: Pick<ParsedConfig, 'prefix'>,
-  project: Pick<ParsedProject, 'name' | 'path'>,
-): string | undefined {
-  return project.path === undefined ? undefined : targetGroupName(c, project);
 }
 
 /**

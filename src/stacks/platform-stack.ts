@@ -4,7 +4,13 @@ import type { Construct } from 'constructs';
 import { EcsCluster } from '../cluster/cluster';
 import { HttpApiGateway } from '../edge/http-api';
 import { InternalLoadBalancer } from '../edge/load-balancer';
-import { azureDevOpsBaseUrl, platformNames, projectNames } from '../config/names';
+import {
+  azureDevOpsBaseUrl,
+  platformNames,
+  projectNames,
+  targetGroupName,
+  type ProjectNames,
+} from '../config/names';
 import { WebhookEndpoint } from '../edge/webhook';
 import { AlarmTopic } from '../monitoring/alarm-topic';
 import { alertChannelSettings, alertsFunctionName } from '../shared/alert-channels';
@@ -13,7 +19,6 @@ import { projectAlarmNamesOf } from '../monitoring/alarm-names';
 import type { MonitoredProject } from '../monitoring/dashboard';
 import { platformGeneration } from '../monitoring/generation';
 import { PipelineEvents } from '../monitoring/pipeline-events';
-import { projectTargetGroupName } from '../monitoring/metrics';
 import { PlatformMonitoring } from '../monitoring/platform-monitoring';
 import { projectThresholds } from '../monitoring/thresholds';
 import { natGatewayIds } from '../network/network';
@@ -173,7 +178,7 @@ export class PlatformStack extends Stack {
       minCapacity: config.cluster.minCapacity,
       maxCapacity: config.cluster.maxCapacity,
       natGatewayIds: natGatewayIds(vpc),
-      projects: config.projects.map((p) => monitoredProject(config, p)),
+      projects: projects.map(({ project, names: n }) => monitoredProject(config, project, n)),
       generation: platformGeneration(config),
       alertsFunction: this.chatAlerts?.handler.function,
       pipelineEventsFunction: this.pipelineEvents.handler.function,
@@ -218,16 +223,19 @@ export class PlatformStack extends Stack {
  * A project as the platform's monitoring shows it: the names (service, pipeline, alarms, target group) and alarm
  * thresholds its project stack derives from the same config, so the dashboard refers to them without importing it.
  */
-function monitoredProject(config: Pick<ParsedConfig, 'prefix'>, project: ParsedProject): MonitoredProject {
-  const n = projectNames(config, project);
-  const targetGroupName = projectTargetGroupName(config, project);
+function monitoredProject(
+  config: Pick<ParsedConfig, 'prefix'>,
+  project: ParsedProject,
+  n: ProjectNames,
+): MonitoredProject {
   return {
     name: project.name,
     serviceName: n.service,
     pipelineName: n.pipeline,
     alarmNames: projectAlarmNamesOf(config, project),
     thresholds: projectThresholds(project),
-    route:
-      isWeb(project) && targetGroupName !== undefined ? { path: project.path, targetGroupName } : undefined,
+    route: isWeb(project)
+      ? { path: project.path, targetGroupName: targetGroupName(config, project) }
+      : undefined,
   };
 }

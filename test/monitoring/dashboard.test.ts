@@ -5,7 +5,8 @@ import { projectNames } from '../../src/config/names';
 import { RELEASE_METRICS, WEBHOOK_METRICS } from '../../src/contracts';
 import { platformAlarmNames, projectAlarmNamesOf } from '../../src/monitoring/alarm-names';
 import { platformGeneration } from '../../src/monitoring/generation';
-import { projectTargetGroupName, RELEASE_STAGES } from '../../src/monitoring/metrics';
+import { RELEASE_STAGES } from '../../src/monitoring/metrics';
+import { targetGroupName } from '../../src/config/names';
 import { buildApp, configWith, seedConfig, template } from '../support/app';
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -160,7 +161,7 @@ describe('the dashboard (seed config)', () => {
       const section = projectSection(widgets, name);
       const text = metricsText(section);
       // Target-group metrics by SEARCH on the target group's name (its id suffix is unknown to the platform).
-      const tg = projectTargetGroupName(config, project)!;
+      const tg = targetGroupName(config, project);
       for (const metric of ['RequestCount', 'HTTPCode_Target_5XX_Count', 'TargetResponseTime']) {
         expect(text).toContain(
           `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName=\\"${metric}\\" targetgroup/${tg}'`,
@@ -244,7 +245,7 @@ describe('the dashboard with a routed project and a worker added in berth.yaml',
     const text = metricsText(projectSection(widgets, 'till'));
     const searched = [...text.matchAll(/targetgroup\/([A-Za-z0-9-]+)/g)].map((m) => m[1]);
     expect(searched.length).toBeGreaterThan(0);
-    expect(new Set(searched)).toEqual(new Set([projectTargetGroupName(config, till)]));
+    expect(new Set(searched)).toEqual(new Set([targetGroupName(config, till)]));
   });
 
   it("draws the new project's own threshold on its 5xx graph", () => {
